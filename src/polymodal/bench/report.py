@@ -1,0 +1,115 @@
+"""Benchmark reports: a Markdown table and a self-contained HTML page with figures."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa: E402
+
+from polymodal.io import atomic_write_text  # noqa: E402
+
+COLUMNS = [
+    ("method", "method"),
+    ("test accuracy", "test_accuracy"),
+    ("macro-F1", "test_macro_f1"),
+    ("parameters", "parameters"),
+    ("train time (s)", "train_time_s"),
+    ("peak memory (MiB)", "peak_memory_mib"),
+    ("inference (µs/sample)", "inference_time_per_sample_s"),
+    ("epochs", "epochs"),
+]
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if key in ("test_accuracy", "test_macro_f1"):
+        return f"{value:.4f}"
+    if key == "inference_time_per_sample_s":
+        return f"{value * 1e6:.1f}"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table_rows(results: dict[str, Any]) -> list[list[str]]:
+    """One row of formatted cells per method, in the order of :data:`COLUMNS`."""
+    return [[_cell(k, r.get(k)) for _, k in COLUMNS] for r in results["methods"].values()]
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """The results as a Markdown table."""
+    head = "| " + " | ".join(h for h, _ in COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
+    return head + "".join("| " + " | ".join(row) + " |\n" for row in table_rows(results))
+
+
+def _png(fig: plt.Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def figures(results: dict[str, Any]) -> dict[str, str]:
+    """Base64 PNGs: accuracy per method, accuracy against parameters and against training time."""
+    methods = list(results["methods"].values())
+    names = [m["method"] for m in methods]
+    acc = [m["test_accuracy"] for m in methods]
+    colors = ["tab:gray" if n.startswith("unimodal") else "tab:blue" for n in names]
+    out = {}
+    fig, ax = plt.subplots(figsize=(max(4, 0.7 * len(names) + 2), 3.2))
+    ax.bar(names, acc, color=colors)
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{results['settings']['dataset']}: test accuracy (grey: unimodal)")
+    ax.tick_params(axis="x", rotation=45)
+    out["accuracy"] = _png(fig)
+    for key, label, log in (("parameters", "parameters", True), ("train_time_s", "training time (s)", False)):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        xs = [m[key] for m in methods]
+        ax.scatter(xs, acc, c=colors)
+        for x, y, n in zip(xs, acc, names):
+            ax.annotate(n, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
+        if log and min(xs) > 0 and max(xs) / min(xs) > 10:
+            ax.set_xscale("log")
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(label)
+        ax.set_ylabel("test accuracy")
+        ax.set_title(f"accuracy against {label}")
+        out[key] = _png(fig)
+    return out
+
+
+def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "") -> dict[str, Path]:
+    """Write ``results.md`` and ``report.html`` (figures embedded) atomically into ``out_dir``."""
+    out_dir = Path(out_dir)
+    s = results["settings"]
+    intro = (f"Data set `{s['dataset']}` ({s['dataset_options']}), seed {s['train_config']['seed']}, "
+             f"at most {s['train_config']['epochs']} epochs.")
+    md = f"# Benchmark: {s['dataset']}\n\n{intro}\n\n" + (f"Command: `{command}`\n\n" if command else "") + markdown_table(results)
+    paths = {"markdown": atomic_write_text(out_dir / "results.md", md)}
+    figs = figures(results) if results["methods"] else {}
+    header = "".join(f"<th>{html.escape(h)}</th>" for h, _ in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table_rows(results))
+    imgs = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>' for k, v in figs.items())
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>polymodal bench: {html.escape(s['dataset'])}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}figure{{display:inline-block;margin:8px}}</style></head>
+<body><h1>polymodal bench: {html.escape(s['dataset'])}</h1><p>{html.escape(intro)}</p>
+{f'<p><code>{html.escape(command)}</code></p>' if command else ''}
+<table><tr>{header}</tr>{body}</table>{imgs}</body></html>
+"""
+    paths["html"] = atomic_write_text(out_dir / "report.html", page)
+    return paths

@@ -1,0 +1,193 @@
+"""The ``polymodal`` command line: ``bench``, ``train`` and ``data info``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from polymodal.errors import ConfigError, PolymodalError
+
+app = typer.Typer(
+    help="polymodal: multimodal representation learning (fusion, coordination, fission).",
+    add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+)
+data_app = typer.Typer(help="Inspect the built-in data sets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+console = Console()
+err_console = Console(stderr=True)
+
+DatasetOpt = typer.Option("digits", "--dataset", help="digits (built in), mfeat or avmnist.")
+DataDirOpt = typer.Option(None, "--data-dir", help="Folder with mnist/, fsdd/recordings/, mfeat/ (default: $POLYMODAL_DATA_DIR).")
+SnrOpt = typer.Option("-10", "--snr", help="avmnist: audio signal-to-noise ratio in dB, or 'clean'.")
+CacheOpt = typer.Option(None, "--cache-dir", help="avmnist: where the built data set is cached.")
+
+
+def _is_rank_zero() -> bool:
+    return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+
+
+def _load(dataset: str, data_dir: Optional[Path], seed: int, snr: str, cache_dir: Optional[Path]):
+    from polymodal.data.registry import load_dataset
+
+    options: dict = {"seed": seed}
+    if dataset == "avmnist":
+        options.update(snr_db=snr, cache_dir=cache_dir)
+    return load_dataset(dataset, data_dir, **options)
+
+
+def _devices(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+def _train_config(epochs: int, batch_size: int, lr: float, patience: int, seed: int,
+                  accelerator: str, devices: str, strategy: str, num_nodes: int):
+    from polymodal.training.fit import TrainConfig
+
+    return TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed,
+                       accelerator=accelerator, devices=_devices(devices), strategy=strategy, num_nodes=num_nodes)
+
+
+@app.command()
+def bench(
+    dataset: str = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    fusions: str = typer.Option("all", "--fusions", help="Comma-separated fusion names, or 'all'."),
+    epochs: int = typer.Option(30, "--epochs", help="Maximum epochs per method."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split, weights and shuffling."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/bench-<dataset>)."),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    lr: float = typer.Option(1e-3, "--lr"),
+    patience: int = typer.Option(8, "--patience", help="Early stopping: epochs without a better validation accuracy."),
+    snr: str = SnrOpt,
+    cache_dir: Optional[Path] = CacheOpt,
+    accelerator: str = typer.Option("auto", "--accelerator", help="Passed to Lightning: cpu, gpu, auto, ..."),
+    devices: str = typer.Option("1", "--devices", help="Passed to Lightning: a count, a list or 'auto'."),
+    strategy: str = typer.Option("auto", "--strategy", help="Passed to Lightning: auto, ddp, ..."),
+    num_nodes: int = typer.Option(1, "--num-nodes", help="Passed to Lightning."),
+) -> None:
+    """Train the unimodal baselines and each fusion; write results.json, results.md and report.html."""
+    from polymodal.bench import parse_fusions, run_bench, write_reports
+    from polymodal.bench.progress import BenchProgress
+
+    names = parse_fusions(fusions)
+    out = out or Path("runs") / f"bench-{dataset}"
+    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
+    ds = _load(dataset, data_dir, seed, snr, cache_dir)
+    command = "polymodal " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    show = _is_rank_zero()
+    paths: dict[str, Path] = {}
+
+    def report(results: dict) -> None:
+        paths.update(write_reports(results, out, command))
+
+    with BenchProgress(err_console, enabled=show) as progress:
+        results = run_bench(ds, names, config, out, on_method=progress.on_method, on_result=report if show else None)
+        progress.finish(len(results["methods"]))
+    if show:
+        if not paths:  # every method was already done: nothing has been written in this run
+            report(results)
+        table = Table(title=f"polymodal bench: {dataset}")
+        from polymodal.bench.report import COLUMNS, table_rows
+
+        for header, _ in COLUMNS:
+            table.add_column(header, justify="right")
+        for row in table_rows(results):
+            table.add_row(*row)
+        console.print(table)
+        console.print(f"wrote {out / 'results.json'}, {paths['markdown']}, {paths['html']}")
+
+
+@app.command()
+def train(
+    dataset: str = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    fusion: str = typer.Option("early", "--fusion", help="A fusion name, or 'unimodal' with one --modalities."),
+    modalities: Optional[str] = typer.Option(None, "--modalities", help="Comma-separated modalities (default: all)."),
+    epochs: int = typer.Option(30, "--epochs"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/train-<dataset>-<fusion>)."),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    lr: float = typer.Option(1e-3, "--lr"),
+    patience: int = typer.Option(8, "--patience"),
+    snr: str = SnrOpt,
+    cache_dir: Optional[Path] = CacheOpt,
+    accelerator: str = typer.Option("auto", "--accelerator"),
+    devices: str = typer.Option("1", "--devices"),
+    strategy: str = typer.Option("auto", "--strategy"),
+    num_nodes: int = typer.Option(1, "--num-nodes"),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out."),
+) -> None:
+    """Train one model; write checkpoints, result.json and test_predictions.csv into --out."""
+    from polymodal.fusion.registry import fusion_names
+    from polymodal.models.build import UNIMODAL, ModelConfig
+    from polymodal.training.fit import fit
+
+    if fusion != UNIMODAL and fusion not in fusion_names():
+        raise ConfigError(f"--fusion: {fusion!r} is unknown; choose from {UNIMODAL}, {', '.join(fusion_names())}")
+    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
+    ds = _load(dataset, data_dir, seed, snr, cache_dir)
+    if modalities:
+        ds = ds.select([m.strip() for m in modalities.split(",") if m.strip()])
+    out = out or Path("runs") / f"train-{dataset}-{fusion}"
+    result = fit(ds, ModelConfig.for_dataset(ds, fusion), config, out, resume=resume)
+    if _is_rank_zero():
+        keys = ("test_accuracy", "test_macro_f1", "test_samples", "parameters", "train_time_s", "checkpoint")
+        console.print_json(json.dumps({k: result[k] for k in keys}))
+
+
+@data_app.command("info")
+def data_info(
+    name: str = typer.Argument(..., help="digits, mfeat or avmnist."),
+    data_dir: Optional[Path] = DataDirOpt,
+    seed: int = typer.Option(0, "--seed"),
+    snr: str = SnrOpt,
+    cache_dir: Optional[Path] = CacheOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Show a data set's modalities, shapes, split sizes and label counts."""
+    info = _load(name, data_dir, seed, snr, cache_dir).info()
+    if as_json:
+        console.print_json(json.dumps(info))
+        return
+    console.print(f"[bold]{info['name']}[/bold]: {info['description']}")
+    mods = Table(title="modalities")
+    for col in ("name", "kind", "shape", "description"):
+        mods.add_column(col)
+    for m in info["modalities"]:
+        mods.add_row(m["name"], m["kind"], "x".join(map(str, m["shape"])), m["description"])
+    console.print(mods)
+    splits = Table(title="splits (label counts per class)")
+    splits.add_column("split")
+    splits.add_column("size", justify="right")
+    splits.add_column("label counts")
+    for split, s in info["splits"].items():
+        splits.add_row(split, str(s["size"]), " ".join(map(str, s["label_counts"])))
+    console.print(splits)
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and a non-zero exit."""
+    try:
+        app(standalone_mode=False)
+    except PolymodalError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("interrupted: run the same command again to resume", highlight=False)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Usage errors (bad option, missing argument) of Typer's click, vendored or not.
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            err_console.print(f"error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        raise

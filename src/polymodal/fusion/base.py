@@ -1,0 +1,88 @@
+"""The fusion interface: a dict of modality tensors in, one tensor out, with a declared size."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Mapping
+
+import torch
+from torch import nn
+
+from polymodal.errors import ConfigError, ShapeError
+
+
+class Fusion(nn.Module, ABC):
+    """Base class of every fusion: ``{name: (B, ..., d_m)} -> (B, ..., output_dim)``.
+
+    Subclasses implement :meth:`fuse`; :meth:`forward` first checks the inputs against the
+    declared ``input_dims`` so that a wrong input fails with an error naming the modality and
+    the expected shape, not deep inside a matrix product.
+
+    Args:
+        input_dims: ``{modality name: feature size d_m}``, in a fixed order.
+
+    Attributes:
+        outputs_logits: ``True`` when the output already is a prediction (late fusion), so a
+            model needs no head after it.
+    """
+
+    outputs_logits: bool = False
+    min_modalities: int = 1
+
+    def __init__(self, input_dims: Mapping[str, int]) -> None:
+        super().__init__()
+        dims = dict(input_dims)
+        if len(dims) < self.min_modalities:
+            raise ConfigError(
+                f"input_dims: {type(self).__name__} needs at least {self.min_modalities} modalities, got {list(dims)}"
+            )
+        for name, d in dims.items():
+            if not isinstance(d, int) or d <= 0:
+                raise ConfigError(f"input_dims[{name!r}] must be a positive int, got {d!r}")
+        self.input_dims = dims
+
+    @property
+    @abstractmethod
+    def output_dim(self) -> int:
+        """Size of the last dimension of the fused tensor."""
+
+    @abstractmethod
+    def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Fuse inputs that are known to match ``input_dims``."""
+
+    def check_inputs(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Validate the modality dict: every declared key present, same batch size, right feature size.
+
+        Returns:
+            The inputs in the declared modality order.
+
+        Raises:
+            ShapeError: naming the modality and the expected shape.
+        """
+        missing = [m for m in self.input_dims if m not in inputs]
+        if missing:
+            raise ShapeError(
+                f"modality {missing[0]!r} is missing from the inputs (got {sorted(inputs)}); "
+                f"{type(self).__name__} expects {self._expected()}"
+            )
+        batch = None
+        for name, d in self.input_dims.items():
+            x = inputs[name]
+            if not isinstance(x, torch.Tensor) or x.dim() < 2 or x.shape[-1] != d:
+                shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+                raise ShapeError(f"modality {name!r} has shape {shape}, expected (B, ..., {d})")
+            if batch is None:
+                batch = (name, x.shape[0])
+            elif x.shape[0] != batch[1]:
+                raise ShapeError(
+                    f"modality {name!r} has batch size {x.shape[0]} but {batch[0]!r} has {batch[1]}; "
+                    "all modalities must hold the same examples"
+                )
+        return {name: inputs[name] for name in self.input_dims}
+
+    def _expected(self) -> str:
+        return ", ".join(f"{m}: (B, {d})" for m, d in self.input_dims.items())
+
+    def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Fuse a dict of modality tensors ``{name: (B, d_m)}`` into ``(B, output_dim)``."""
+        return self.fuse(self.check_inputs(inputs))

@@ -1,0 +1,47 @@
+"""Fusions selectable by name, e.g. from ``polymodal bench --fusions``."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from polymodal.errors import ConfigError
+from polymodal.fusion.additive import AdditiveFusion
+from polymodal.fusion.base import Fusion
+from polymodal.fusion.concat import ConcatFusion
+from polymodal.fusion.late import LateFusion
+
+#: name -> factory(input_dims, hidden_dim, num_classes, **options) -> Fusion
+FusionFactory = Callable[..., Fusion]
+FUSIONS: dict[str, FusionFactory] = {
+    "early": lambda dims, hidden_dim, num_classes, **kw: ConcatFusion(dims, **kw),
+    "late": lambda dims, hidden_dim, num_classes, **kw: LateFusion(dims, num_classes, hidden_dim=hidden_dim, **kw),
+    "additive": lambda dims, hidden_dim, num_classes, **kw: AdditiveFusion(dims, hidden_dim, **kw),
+}
+
+
+def fusion_names() -> list[str]:
+    """Names accepted by :func:`make_fusion`."""
+    return list(FUSIONS)
+
+
+def make_fusion(
+    name: str, input_dims: Mapping[str, int], hidden_dim: int, num_classes: int, **options: Any
+) -> Fusion:
+    """Build the fusion called ``name``.
+
+    Args:
+        name: one of :func:`fusion_names`.
+        input_dims: ``{modality: embedding size}``.
+        hidden_dim: size of the fused representation for fusions that have one.
+        num_classes: output size for fusions that predict (late fusion).
+        **options: passed to the fusion's constructor.
+
+    Raises:
+        ConfigError: unknown name or bad option.
+    """
+    if name not in FUSIONS:
+        raise ConfigError(f"fusion {name!r} is unknown; choose from {', '.join(FUSIONS)}")
+    try:
+        return FUSIONS[name](dict(input_dims), hidden_dim, num_classes, **options)
+    except TypeError as exc:
+        raise ConfigError(f"fusion {name!r}: bad option ({exc})") from None

@@ -1,0 +1,86 @@
+"""Build a :class:`MultimodalModel` from a plain, JSON-ready configuration.
+
+Checkpoints store this configuration next to the weights, so a model can be rebuilt and
+loaded without the script that trained it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from torch import nn
+
+from polymodal.data.dataset import ModalitySpec, MultimodalDataset
+from polymodal.errors import ConfigError
+from polymodal.fusion.concat import ConcatFusion
+from polymodal.fusion.registry import make_fusion
+from polymodal.models.encoders import make_encoder
+from polymodal.models.multimodal import MultimodalModel
+
+UNIMODAL = "unimodal"
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model.
+
+    Attributes:
+        modalities: ``[{"name", "kind", "shape"}]`` of the modalities the model reads.
+        num_classes: number of classes.
+        fusion: a fusion name, or ``"unimodal"`` for a one-modality baseline.
+        fusion_options: keyword options of the fusion.
+        embed_dim: size of every encoder's embedding.
+        hidden_dim: size of hidden layers (fused representation, head, MLP encoders).
+        dropout: dropout in the head and the MLP encoders.
+    """
+
+    modalities: list[dict[str, Any]]
+    num_classes: int
+    fusion: str = "early"
+    fusion_options: dict[str, Any] = field(default_factory=dict)
+    embed_dim: int = 64
+    hidden_dim: int = 64
+    dropout: float = 0.1
+
+    @classmethod
+    def for_dataset(cls, dataset: MultimodalDataset, fusion: str, **kwargs: Any) -> "ModelConfig":
+        """A configuration for the modalities of ``dataset``."""
+        mods = [{"name": s.name, "kind": s.kind, "shape": list(s.shape)} for s in dataset.modalities.values()]
+        return cls(modalities=mods, num_classes=dataset.num_classes, fusion=fusion, **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; :meth:`from_dict` inverts it."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(**data)
+
+
+def build_model(config: ModelConfig) -> MultimodalModel:
+    """Encoders per modality kind, the named fusion, and an MLP head (none after late fusion).
+
+    Raises:
+        ConfigError: unknown fusion, or ``"unimodal"`` with more than one modality.
+    """
+    specs = [ModalitySpec(m["name"], m["kind"], tuple(m["shape"])) for m in config.modalities]
+    encoders = {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout) for s in specs}
+    dims = {s.name: config.embed_dim for s in specs}
+    if config.fusion == UNIMODAL:
+        if len(specs) != 1:
+            raise ConfigError(f"fusion 'unimodal' takes exactly one modality, got {[s.name for s in specs]}")
+        fusion = ConcatFusion(dims)
+    else:
+        fusion = make_fusion(config.fusion, dims, config.hidden_dim, config.num_classes, **config.fusion_options)
+    if fusion.outputs_logits:
+        head: nn.Module = nn.Identity()
+    else:
+        head = nn.Sequential(
+            nn.Linear(fusion.output_dim, config.hidden_dim),
+            nn.ReLU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(config.hidden_dim, config.num_classes),
+        )
+    return MultimodalModel(encoders, fusion, head)

@@ -1,0 +1,50 @@
+"""Load trained models from checkpoints (weights plus configuration, never a pickled model)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from polymodal.errors import DataFileError
+from polymodal.models.build import ModelConfig, build_model
+from polymodal.models.multimodal import MultimodalModel
+from polymodal.training.complexity import to_device
+
+
+def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> MultimodalModel:
+    """Rebuild a trained model from a checkpoint written by :func:`polymodal.training.fit`.
+
+    The checkpoint holds the model configuration (``hyper_parameters["model_config"]``) and
+    the weights (``state_dict``, keys prefixed ``model.``); it is read with
+    ``torch.load(weights_only=True)``, so no code is unpickled.
+
+    Args:
+        path: a ``.ckpt`` file.
+        map_location: device for the weights.
+
+    Returns:
+        The model in eval mode.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"checkpoint {path} does not exist; pass a .ckpt file written by 'polymodal train' or 'polymodal bench'")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        config = ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"])
+        state = {k[len("model.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    except (KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        raise DataFileError(f"checkpoint {path} is not a polymodal checkpoint or is truncated ({exc})") from None
+    model = build_model(config)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+@torch.inference_mode()
+def predict_logits(model: torch.nn.Module, dataset: Dataset, batch_size: int = 256) -> torch.Tensor:
+    """Logits of ``model`` on every sample of ``dataset``, in order: ``(N, num_classes)``."""
+    model.eval()
+    device = next(model.parameters()).device
+    return torch.cat([model(to_device(b["inputs"], device)).cpu() for b in DataLoader(dataset, batch_size=batch_size)])

@@ -1,0 +1,182 @@
+"""One training pipeline for every model: Lightning with checkpoints, early stopping and resume."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from torch.utils.data import DataLoader
+
+from polymodal.data.dataset import MultimodalDataset
+from polymodal.errors import ConfigError
+from polymodal.io import atomic_write, atomic_write_json
+from polymodal.models.build import ModelConfig
+from polymodal.training.checkpoint import load_model
+from polymodal.training.clock import TrainingClock
+from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
+from polymodal.training.module import ClassificationModule
+
+RESULT_FILE = "result.json"
+CHECKPOINT_DIR = "checkpoints"
+
+
+@dataclass
+class TrainConfig:
+    """How to train.
+
+    Attributes:
+        epochs: maximum number of epochs.
+        batch_size: samples per batch and process.
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay.
+        patience: epochs without a better validation accuracy before stopping.
+        seed: seed of weights, shuffling and dropout.
+        accelerator, devices, strategy, num_nodes: passed to ``lightning.Trainer`` unchanged
+            (e.g. ``devices=2, strategy="ddp"`` for data-parallel training).
+        num_workers: data-loader worker processes.
+    """
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 5
+    seed: int = 0
+    accelerator: str = "auto"
+    devices: int | str = 1
+    strategy: str = "auto"
+    num_nodes: int = 1
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "num_nodes"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ConfigError(f"lr must be positive, got {self.lr}")
+        if self.patience < 0 or self.num_workers < 0:
+            raise ConfigError("patience and num_workers must be non-negative")
+
+
+def quiet_lightning() -> None:
+    """Silence Lightning's informational messages and the warnings that do not concern users."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for msg in (".*does not have many workers.*", ".*sync_dist=True.*", ".*number of training batches.*",
+                ".*LeafSpec.*", ".*Checkpoint directory.*exists and is not empty.*"):
+        warnings.filterwarnings("ignore", message=msg)
+
+
+def fit(
+    dataset: MultimodalDataset,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    callbacks: Sequence[L.Callback] = (),
+    progress_bar: bool = True,
+    resume: bool = True,
+) -> dict[str, Any]:
+    """Train, keep the best checkpoint, evaluate it on the test split, measure complexity.
+
+    Writes into ``run_dir``: ``checkpoints/best.ckpt`` (best validation accuracy),
+    ``checkpoints/last.ckpt`` (end of the latest epoch, for resuming), ``logs/metrics.csv``,
+    ``test_predictions.csv`` and ``result.json`` (written atomically, by process 0 only).
+    If ``resume`` and ``checkpoints/last.ckpt`` exists, training continues from it.
+
+    Args:
+        dataset: the data set with ``train``, ``val`` and ``test`` splits.
+        model_config: what model to build.
+        train_config: how to train it.
+        run_dir: output folder of this run.
+        callbacks: extra Lightning callbacks.
+        progress_bar: show Lightning's progress bar.
+        resume: continue from ``last.ckpt`` if present.
+
+    Returns:
+        The content of ``result.json``: test accuracy and macro-F1, the number of test
+        samples evaluated, parameter count, training time (s), peak memory (MiB) and
+        inference time per sample (s), epochs run and whether the run was resumed.
+    """
+    run_dir = Path(run_dir)
+    missing = [s for s in ("train", "val", "test") if s not in dataset.splits]
+    if missing:
+        raise ConfigError(f"dataset {dataset.name!r} has no {missing[0]!r} split; fit needs train, val and test")
+    quiet_lightning()
+    L.seed_everything(train_config.seed, workers=True, verbose=False)
+    module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+
+    def loader(split: str, shuffle: bool) -> DataLoader:
+        generator = torch.Generator().manual_seed(train_config.seed)
+        return DataLoader(
+            dataset.splits[split], batch_size=train_config.batch_size, shuffle=shuffle,
+            num_workers=train_config.num_workers, generator=generator,
+            persistent_workers=train_config.num_workers > 0,
+        )
+
+    ckpt_dir = run_dir / CHECKPOINT_DIR
+    best = ModelCheckpoint(
+        dirpath=ckpt_dir, filename="best", monitor="val_acc", mode="max", save_top_k=1, save_last=True,
+        enable_version_counter=False,
+    )
+    clock = TrainingClock()
+    trainer = L.Trainer(
+        max_epochs=train_config.epochs,
+        accelerator=train_config.accelerator,
+        devices=train_config.devices,
+        strategy=train_config.strategy,
+        num_nodes=train_config.num_nodes,
+        callbacks=[best, EarlyStopping(monitor="val_acc", mode="max", patience=train_config.patience), clock, *callbacks],
+        logger=CSVLogger(run_dir, name="", version="logs"),
+        deterministic="warn",
+        enable_progress_bar=progress_bar,
+        enable_model_summary=False,
+        log_every_n_steps=10,
+        default_root_dir=run_dir,
+    )
+    last = ckpt_dir / "last.ckpt"
+    resumed_from = str(last) if resume and last.is_file() else None
+    device = trainer.strategy.root_device
+    with PeakMemory(device) as memory:
+        trainer.fit(module, loader("train", True), loader("val", False), ckpt_path=resumed_from)
+    trainer.test(module, loader("test", False), ckpt_path=best.best_model_path or None, verbose=False)
+    test = module.test_result
+    assert test is not None
+    result: dict[str, Any] = {
+        "dataset": dataset.name,
+        "modalities": list(dataset.modalities),
+        "fusion": model_config.fusion,
+        "seed": train_config.seed,
+        "test_accuracy": test["accuracy"],
+        "test_macro_f1": test["macro_f1"],
+        "test_samples": test["n_samples"],
+        "test_predictions_gathered": test["n_gathered"],
+        "best_val_accuracy": float(best.best_model_score) if best.best_model_score is not None else None,
+        "epochs": trainer.current_epoch,
+        "resumed_from": resumed_from,
+        "parameters": count_parameters(module.model),
+        "train_time_s": clock.total(),
+        "peak_memory_mib": memory.peak_mib,
+        "peak_memory_method": memory.method,
+        "world_size": trainer.world_size,
+        "checkpoint": str(Path(best.best_model_path)) if best.best_model_path else None,
+        "model_config": model_config.to_dict(),
+        "train_config": asdict(train_config),
+    }
+    if trainer.is_global_zero:
+        model = load_model(best.best_model_path) if best.best_model_path else module.model
+        result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
+        rows = np.stack([test["index"].numpy(), test["labels"].numpy(), test["preds"].numpy()], axis=1)
+        atomic_write(run_dir / "test_predictions.csv",
+                     lambda tmp: np.savetxt(tmp, rows, fmt="%d", delimiter=",", header="index,label,prediction", comments=""))
+        atomic_write_json(run_dir / RESULT_FILE, result)
+    return result

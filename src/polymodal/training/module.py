@@ -1,0 +1,105 @@
+"""The LightningModule that trains any :class:`MultimodalModel` for classification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from polymodal.models.build import ModelConfig, build_model
+from polymodal.training.metrics import classification_metrics
+
+
+def unique_by_index(index: torch.Tensor, *columns: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Keep one row per sample index, sorted by index.
+
+    Distributed samplers pad the last shard by repeating samples; after gathering the
+    predictions of every process, this drops those repeats so each sample counts once.
+
+    Args:
+        index: ``(N,)`` sample indices, possibly repeated.
+        *columns: ``(N, ...)`` tensors aligned with ``index``.
+
+    Returns:
+        ``(unique_index, *columns)`` restricted to the first occurrence of every index.
+    """
+    order = torch.argsort(index, stable=True)
+    sorted_index = index[order]
+    keep = torch.ones_like(sorted_index, dtype=torch.bool)
+    keep[1:] = sorted_index[1:] != sorted_index[:-1]
+    rows = order[keep]
+    return (index[rows], *(c[rows] for c in columns))
+
+
+class ClassificationModule(L.LightningModule):
+    """Cross-entropy training of a model built from a :class:`ModelConfig` dict.
+
+    Validation and test predictions are collected with their sample indices, gathered from
+    every process and de-duplicated, so metrics are computed over each sample exactly once
+    whatever the number of processes. After :meth:`Trainer.test`, :attr:`test_result` holds
+    the metrics and the predictions.
+
+    Args:
+        model_config: :meth:`ModelConfig.to_dict` output (stored in the checkpoint).
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay.
+    """
+
+    def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.config = ModelConfig.from_dict(model_config)
+        self.model = build_model(self.config)
+        self._collected: dict[str, list[tuple[torch.Tensor, ...]]] = {"val": [], "test": []}
+        self.test_result: dict[str, Any] | None = None
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``{m: (B, *shape_m)} -> (B, num_classes)`` logits."""
+        return self.model(inputs)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss = F.cross_entropy(self.model(batch["inputs"]), batch["label"])
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["label"]))
+        return loss
+
+    def _collect(self, stage: str, batch: dict) -> None:
+        logits = self.model(batch["inputs"])
+        loss = F.cross_entropy(logits, batch["label"], reduction="none")
+        index = torch.as_tensor(batch["index"], device=logits.device)
+        self._collected[stage].append((index, logits.argmax(-1), batch["label"], loss.detach()))
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self._collect("val", batch)
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        self._collect("test", batch)
+
+    def _gather(self, stage: str) -> dict[str, Any]:
+        parts = self._collected[stage]
+        self._collected[stage] = []
+        cols = [torch.cat(c) for c in zip(*parts)] if parts else [torch.empty(0, device=self.device)] * 4
+        if self.trainer.world_size > 1:
+            cols = [self.all_gather(c).flatten(0, 1) for c in cols]
+        n_gathered = len(cols[0])
+        index, preds, labels, loss = unique_by_index(*cols)
+        result: dict[str, Any] = classification_metrics(preds.cpu(), labels.cpu(), self.config.num_classes)
+        result.update(
+            loss=float(loss.mean()), n_samples=len(index), n_gathered=n_gathered,
+            index=index.cpu(), preds=preds.cpu(), labels=labels.cpu(),
+        )
+        return result
+
+    def on_validation_epoch_end(self) -> None:
+        r = self._gather("val")
+        for key in ("accuracy", "macro_f1", "loss"):
+            self.log(f"val_{key.replace('accuracy', 'acc').replace('macro_', '')}", r[key], sync_dist=True)
+
+    def on_test_epoch_end(self) -> None:
+        self.test_result = self._gather("test")
+        self.log("test_acc", self.test_result["accuracy"], sync_dist=True)
+        self.log("test_f1", self.test_result["macro_f1"], sync_dist=True)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)

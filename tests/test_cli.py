@@ -1,0 +1,50 @@
+"""The command line as a user runs it: exit codes, one-line errors, outputs."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "polymodal", *args], capture_output=True, text=True, timeout=600, cwd=cwd)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["bench", "--fusions", "early,nope"], "--fusions: nope unknown"),
+    (["bench", "--dataset", "cifar"], "dataset 'cifar' is unknown"),
+    (["bench", "--dataset", "mfeat", "--data-dir", "no/such/dir"], "data directory no/such/dir does not exist"),
+    (["bench", "--epochs", "many"], "'--epochs'"),
+    (["train", "--fusion", "tensr"], "--fusion: 'tensr' is unknown"),
+    (["data", "info", "avmnist", "--data-dir", "."], "missing data file"),
+    (["bench", "--no-such-option"], "No such option"),
+])
+def test_errors_are_one_line_and_non_zero(args, message, monkeypatch):
+    monkeypatch.delenv("POLYMODAL_DATA_DIR", raising=False)
+    proc = polymodal(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_data_info(data_dir):
+    proc = polymodal("data", "info", "mfeat", "--data-dir", str(data_dir), "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert [m["name"] for m in info["modalities"]] == ["fac", "fou", "kar", "mor", "pix", "zer"]
+    assert info["splits"]["test"]["label_counts"] == [30] * 10
+    table = polymodal("data", "info", "digits")
+    assert "top" in table.stdout and "1257" in table.stdout
+
+
+def test_bench_writes_results_and_report(tmp_path):
+    proc = polymodal("bench", "--fusions", "early,late", "--epochs", "3", "--out", str(tmp_path / "b"), "--accelerator", "cpu")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert list(results["methods"]) == ["unimodal:top", "unimodal:bottom", "early", "late"]
+    assert (tmp_path / "b" / "report.html").stat().st_size > 10_000
+    assert "| late |" in (tmp_path / "b" / "results.md").read_text()
+    again = polymodal("bench", "--fusions", "early,late", "--epochs", "3", "--out", str(tmp_path / "b"), "--accelerator", "cpu")
+    assert again.returncode == 0 and json.loads((tmp_path / "b" / "results.json").read_text()) == results

@@ -1,0 +1,56 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from polymodal.errors import ConfigError, DataFileError
+from polymodal.models import ModelConfig
+from polymodal.training import TrainConfig, fit, load_model, predict_logits
+
+
+@pytest.fixture(scope="module")
+def trained(digits, tmp_path_factory):
+    run = tmp_path_factory.mktemp("fit")
+    config = ModelConfig.for_dataset(digits, "early")
+    result = fit(digits, config, TrainConfig(epochs=6, seed=0, accelerator="cpu"), run, progress_bar=False)
+    return run, result
+
+
+def test_short_training_learns_and_reports_everything(trained, digits):
+    run, result = trained
+    assert result["test_accuracy"] > 0.8  # chance is 0.1
+    assert result["test_samples"] == len(digits.splits["test"])
+    assert result["parameters"] == sum(p.numel() for p in load_model(result["checkpoint"]).parameters())
+    for key in ("train_time_s", "peak_memory_mib", "inference_time_per_sample_s"):
+        assert result[key] > 0
+    assert json.loads((run / "result.json").read_text())["test_accuracy"] == result["test_accuracy"]
+    assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_reloaded_checkpoint_gives_identical_predictions(trained, digits):
+    run, result = trained
+    model = load_model(run / "checkpoints" / "best.ckpt")
+    logits = predict_logits(model, digits.splits["test"])
+    table = np.loadtxt(run / "test_predictions.csv", delimiter=",", skiprows=1, dtype=np.int64)
+    assert table[:, 0].tolist() == list(range(len(digits.splits["test"])))
+    assert np.array_equal(logits.argmax(1).numpy(), table[:, 2])  # predictions made during training
+    assert abs((table[:, 1] == table[:, 2]).mean() - result["test_accuracy"]) < 1e-12
+    torch.testing.assert_close(logits, predict_logits(load_model(run / "checkpoints" / "best.ckpt"), digits.splits["test"]))
+
+
+def test_same_seed_same_result(trained, digits, tmp_path):
+    _, first = trained
+    again = fit(digits, ModelConfig.for_dataset(digits, "early"), TrainConfig(epochs=6, seed=0, accelerator="cpu"),
+                tmp_path, progress_bar=False)
+    assert again["test_accuracy"] == first["test_accuracy"]
+
+
+def test_bad_config_and_checkpoint(tmp_path):
+    with pytest.raises(ConfigError, match="epochs must be at least 1"):
+        TrainConfig(epochs=0)
+    with pytest.raises(DataFileError, match="does not exist"):
+        load_model(tmp_path / "none.ckpt")
+    (tmp_path / "bad.ckpt").write_bytes(b"not a checkpoint")
+    with pytest.raises(DataFileError, match="not a polymodal checkpoint"):
+        load_model(tmp_path / "bad.ckpt")
