@@ -112,7 +112,8 @@ def run_bench(
         result = fit(data, config, train_config, out_dir / "runs" / method.slug,
                      callbacks=[*callbacks, *extra], progress_bar=False)
         result["method"] = method.name
-        results["methods"][method.name] = result
+        done = {**results["methods"], method.name: result}
+        results["methods"] = {m.name: done[m.name] for m in methods if m.name in done}  # bench order
         atomic_write_json(results_path, results)
         if on_result:
             on_result(results)

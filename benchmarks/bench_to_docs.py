@@ -1,0 +1,81 @@
+"""Run ``polymodal bench`` on a data set and record its table in ``docs/benchmarks.md``.
+
+Usage:
+    python benchmarks/bench_to_docs.py --dataset avmnist --data-dir ../shared/data
+    python benchmarks/bench_to_docs.py --dataset digits
+
+Any further options are passed to ``polymodal bench``. The bench's output folder defaults to
+``runs/bench-<dataset>``, so an interrupted run resumes. The section of ``docs/benchmarks.md``
+for the data set (between ``<!-- bench:NAME -->`` markers) is replaced by the table, the
+command, the seed, whether every fusion beats the better unimodal baseline, and the accuracy
+figure (``docs/figures/bench-NAME-accuracy.png``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from polymodal.bench.report import figures, markdown_table
+from polymodal.io import atomic_write, atomic_write_text
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def fusion_verdict(results: dict) -> str:
+    """One line: the best unimodal accuracy and the fusions that do not beat it."""
+    methods = results["methods"]
+    uni = {k: v["test_accuracy"] for k, v in methods.items() if k.startswith("unimodal:")}
+    best_name, best = max(uni.items(), key=lambda kv: kv[1])
+    losers = [k for k, v in methods.items() if not k.startswith("unimodal:") and v["test_accuracy"] <= best]
+    verdict = "every fusion beats it" if not losers else f"not beaten by: {', '.join(losers)}"
+    return f"Best unimodal baseline: {best_name} at {best:.4f}; {verdict}."
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    """Replace (or append) the marker-delimited section ``name`` of ``text``."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        return before + block + rest.split(end, 1)[1]
+    return text.rstrip() + "\n\n" + block + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--out", type=Path, default=None)
+    args, extra = parser.parse_known_args()
+    out = args.out or ROOT / "runs" / f"bench-{args.dataset}"
+    bench_args = ["bench", "--dataset", args.dataset, "--out", str(out), *extra]
+    subprocess.run([sys.executable, "-m", "polymodal", *bench_args], check=True)
+    results = json.loads((out / "results.json").read_text())
+    fig = ROOT / "docs" / "figures" / f"bench-{args.dataset}-accuracy.png"
+    png = base64.b64decode(figures(results)["accuracy"])
+    atomic_write(fig, lambda tmp: tmp.write_bytes(png))
+    shown = " ".join(shlex.quote(a) for a in ["polymodal", "bench", "--dataset", args.dataset, *extra])
+    body = (
+        f"### {args.dataset}\n\n"
+        f"Command: `{shown}` (seed {results['settings']['train_config']['seed']}; "
+        f"recorded with `python benchmarks/bench_to_docs.py --dataset {args.dataset} {' '.join(extra)}`)\n"
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, shared, 2 cores; timings are indicative.\n\n"
+        + markdown_table(results)
+        + f"\n{fusion_verdict(results)}\n\n![test accuracy]({fig.relative_to(DOC.parent).as_posix()})\n"
+    )
+    text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n"
+    atomic_write_text(DOC, replace_section(text, args.dataset, body))
+    print(markdown_table(results))
+    print(fusion_verdict(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
