@@ -19,6 +19,9 @@ def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
     (["train", "--fusion", "tensr"], "--fusion: 'tensr' is unknown"),
     (["data", "info", "avmnist", "--data-dir", "."], "missing data file"),
     (["bench", "--no-such-option"], "No such option"),
+    (["bench", "--seed", "-1"], "'--seed'"),
+    (["train", "--accelerator", "tpu-of-dreams"], "--accelerator 'tpu-of-dreams'"),
+    (["train", "--accelerator", "cpu", "--devices", "zero"], "--devices 'zero'"),
 ])
 def test_errors_are_one_line_and_non_zero(args, message, monkeypatch):
     monkeypatch.delenv("POLYMODAL_DATA_DIR", raising=False)

@@ -60,22 +60,23 @@ def bench(
     dataset: str = DatasetOpt,
     data_dir: Optional[Path] = DataDirOpt,
     fusions: str = typer.Option("all", "--fusions", help="Comma-separated fusion names, or 'all'."),
-    epochs: int = typer.Option(30, "--epochs", help="Maximum epochs per method."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the split, weights and shuffling."),
+    epochs: int = typer.Option(30, "--epochs", min=1, help="Maximum epochs per method."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/bench-<dataset>)."),
-    batch_size: int = typer.Option(64, "--batch-size"),
+    batch_size: int = typer.Option(64, "--batch-size", min=1),
     lr: float = typer.Option(1e-3, "--lr"),
-    patience: int = typer.Option(8, "--patience", help="Early stopping: epochs without a better validation accuracy."),
+    patience: int = typer.Option(8, "--patience", min=0, help="Early stopping: epochs without a better validation accuracy."),
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
     accelerator: str = typer.Option("auto", "--accelerator", help="Passed to Lightning: cpu, gpu, auto, ..."),
     devices: str = typer.Option("1", "--devices", help="Passed to Lightning: a count, a list or 'auto'."),
     strategy: str = typer.Option("auto", "--strategy", help="Passed to Lightning: auto, ddp, ..."),
-    num_nodes: int = typer.Option(1, "--num-nodes", help="Passed to Lightning."),
+    num_nodes: int = typer.Option(1, "--num-nodes", min=1, help="Passed to Lightning."),
 ) -> None:
     """Train the unimodal baselines and each fusion; write results.json, results.md and report.html."""
     from polymodal.bench import parse_fusions, run_bench, write_reports
     from polymodal.bench.progress import BenchProgress
+    from polymodal.bench.report import COLUMNS, table_rows
 
     names = parse_fusions(fusions)
     out = out or Path("runs") / f"bench-{dataset}"
@@ -95,8 +96,6 @@ def bench(
         if not paths:  # every method was already done: nothing has been written in this run
             report(results)
         table = Table(title=f"polymodal bench: {dataset}")
-        from polymodal.bench.report import COLUMNS, table_rows
-
         for header, _ in COLUMNS:
             table.add_column(header, justify="right")
         for row in table_rows(results):
@@ -111,18 +110,18 @@ def train(
     data_dir: Optional[Path] = DataDirOpt,
     fusion: str = typer.Option("early", "--fusion", help="A fusion name, or 'unimodal' with one --modalities."),
     modalities: Optional[str] = typer.Option(None, "--modalities", help="Comma-separated modalities (default: all)."),
-    epochs: int = typer.Option(30, "--epochs"),
-    seed: int = typer.Option(0, "--seed"),
+    epochs: int = typer.Option(30, "--epochs", min=1),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/train-<dataset>-<fusion>)."),
-    batch_size: int = typer.Option(64, "--batch-size"),
+    batch_size: int = typer.Option(64, "--batch-size", min=1),
     lr: float = typer.Option(1e-3, "--lr"),
-    patience: int = typer.Option(8, "--patience"),
+    patience: int = typer.Option(8, "--patience", min=0),
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
     accelerator: str = typer.Option("auto", "--accelerator"),
     devices: str = typer.Option("1", "--devices"),
     strategy: str = typer.Option("auto", "--strategy"),
-    num_nodes: int = typer.Option(1, "--num-nodes"),
+    num_nodes: int = typer.Option(1, "--num-nodes", min=1),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out."),
 ) -> None:
     """Train one model; write checkpoints, result.json and test_predictions.csv into --out."""
@@ -147,7 +146,7 @@ def train(
 def data_info(
     name: str = typer.Argument(..., help="digits, mfeat or avmnist."),
     data_dir: Optional[Path] = DataDirOpt,
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1),
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),

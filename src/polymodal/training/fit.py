@@ -13,6 +13,7 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
@@ -65,6 +66,8 @@ class TrainConfig:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if self.patience < 0 or self.num_workers < 0:
             raise ConfigError("patience and num_workers must be non-negative")
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"seed must be in [0, 2**32), got {self.seed}")
 
 
 def quiet_lightning() -> None:
@@ -74,6 +77,23 @@ def quiet_lightning() -> None:
     for msg in (".*does not have many workers.*", ".*sync_dist=True.*", ".*number of training batches.*",
                 ".*LeafSpec.*", ".*Checkpoint directory.*exists and is not empty.*"):
         warnings.filterwarnings("ignore", message=msg)
+
+
+def _trainer(config: TrainConfig, run_dir: Path, progress_bar: bool, callbacks: list[L.Callback]) -> L.Trainer:
+    return L.Trainer(
+        max_epochs=config.epochs,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        strategy=config.strategy,
+        num_nodes=config.num_nodes,
+        callbacks=[EarlyStopping(monitor="val_acc", mode="max", patience=config.patience), *callbacks],
+        logger=CSVLogger(run_dir, name="", version="logs"),
+        deterministic="warn",
+        enable_progress_bar=progress_bar,
+        enable_model_summary=False,
+        log_every_n_steps=10,
+        default_root_dir=run_dir,
+    )
 
 
 def fit(
@@ -129,20 +149,13 @@ def fit(
         enable_version_counter=False,
     )
     clock = TrainingClock()
-    trainer = L.Trainer(
-        max_epochs=train_config.epochs,
-        accelerator=train_config.accelerator,
-        devices=train_config.devices,
-        strategy=train_config.strategy,
-        num_nodes=train_config.num_nodes,
-        callbacks=[best, EarlyStopping(monitor="val_acc", mode="max", patience=train_config.patience), clock, *callbacks],
-        logger=CSVLogger(run_dir, name="", version="logs"),
-        deterministic="warn",
-        enable_progress_bar=progress_bar,
-        enable_model_summary=False,
-        log_every_n_steps=10,
-        default_root_dir=run_dir,
-    )
+    try:
+        trainer = _trainer(train_config, run_dir, progress_bar, [best, clock, *callbacks])
+    except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
+        raise ConfigError(
+            f"--accelerator {train_config.accelerator!r} / --devices {train_config.devices!r} / "
+            f"--strategy {train_config.strategy!r} / --num-nodes {train_config.num_nodes}: {exc}"
+        ) from None
     last = ckpt_dir / "last.ckpt"
     resumed_from = str(last) if resume and last.is_file() else None
     device = trainer.strategy.root_device
