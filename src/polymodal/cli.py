@@ -96,8 +96,8 @@ def bench(
         if not paths:  # every method was already done: nothing has been written in this run
             report(results)
         table = Table(title=f"polymodal bench: {dataset}")
-        for header, _ in COLUMNS:
-            table.add_column(header, justify="right")
+        for i, (_, _, short) in enumerate(COLUMNS):
+            table.add_column(short, justify="left" if i == 0 else "right", no_wrap=i == 0)
         for row in table_rows(results):
             table.add_row(*row)
         console.print(table)

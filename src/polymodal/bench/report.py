@@ -16,15 +16,16 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa:
 
 from polymodal.io import atomic_write_text  # noqa: E402
 
+#: (header, result key, short header for narrow terminals)
 COLUMNS = [
-    ("method", "method"),
-    ("test accuracy", "test_accuracy"),
-    ("macro-F1", "test_macro_f1"),
-    ("parameters", "parameters"),
-    ("train time (s)", "train_time_s"),
-    ("peak memory (MiB)", "peak_memory_mib"),
-    ("inference (µs/sample)", "inference_time_per_sample_s"),
-    ("epochs", "epochs"),
+    ("method", "method", "method"),
+    ("test accuracy", "test_accuracy", "acc"),
+    ("macro-F1", "test_macro_f1", "F1"),
+    ("parameters", "parameters", "params"),
+    ("train time (s)", "train_time_s", "train s"),
+    ("peak memory (MiB)", "peak_memory_mib", "MiB"),
+    ("inference (µs/sample)", "inference_time_per_sample_s", "µs/ex"),
+    ("epochs", "epochs", "ep"),
 ]
 
 
@@ -42,12 +43,12 @@ def _cell(key: str, value: Any) -> str:
 
 def table_rows(results: dict[str, Any]) -> list[list[str]]:
     """One row of formatted cells per method, in the order of :data:`COLUMNS`."""
-    return [[_cell(k, r.get(k)) for _, k in COLUMNS] for r in results["methods"].values()]
+    return [[_cell(k, r.get(k)) for _, k, _ in COLUMNS] for r in results["methods"].values()]
 
 
 def markdown_table(results: dict[str, Any]) -> str:
     """The results as a Markdown table."""
-    head = "| " + " | ".join(h for h, _ in COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
+    head = "| " + " | ".join(h for h, _, _ in COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
     return head + "".join("| " + " | ".join(row) + " |\n" for row in table_rows(results))
 
 
@@ -100,7 +101,7 @@ def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "
     md = f"# Benchmark: {s['dataset']}\n\n{intro}\n\n" + (f"Command: `{command}`\n\n" if command else "") + markdown_table(results)
     paths = {"markdown": atomic_write_text(out_dir / "results.md", md)}
     figs = figures(results) if results["methods"] else {}
-    header = "".join(f"<th>{html.escape(h)}</th>" for h, _ in COLUMNS)
+    header = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table_rows(results))
     imgs = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>' for k, v in figs.items())
     page = f"""<!doctype html>

@@ -8,7 +8,11 @@ from polymodal.errors import ConfigError
 from polymodal.fusion.additive import AdditiveFusion
 from polymodal.fusion.base import Fusion
 from polymodal.fusion.concat import ConcatFusion
+from polymodal.fusion.bilinear import BilinearFusion
 from polymodal.fusion.late import LateFusion
+from polymodal.fusion.low_rank import LowRankFusion
+from polymodal.fusion.multiplicative import MultiplicativeFusion
+from polymodal.fusion.tensor import TensorFusion
 
 #: name -> factory(input_dims, hidden_dim, num_classes, **options) -> Fusion
 FusionFactory = Callable[..., Fusion]
@@ -16,6 +20,10 @@ FUSIONS: dict[str, FusionFactory] = {
     "early": lambda dims, hidden_dim, num_classes, **kw: ConcatFusion(dims, **kw),
     "late": lambda dims, hidden_dim, num_classes, **kw: LateFusion(dims, num_classes, hidden_dim=hidden_dim, **kw),
     "additive": lambda dims, hidden_dim, num_classes, **kw: AdditiveFusion(dims, hidden_dim, **kw),
+    "multiplicative": lambda dims, hidden_dim, num_classes, **kw: MultiplicativeFusion(dims, hidden_dim, **kw),
+    "bilinear": lambda dims, hidden_dim, num_classes, **kw: BilinearFusion(dims, hidden_dim, **kw),
+    "tensor": lambda dims, hidden_dim, num_classes, **kw: TensorFusion(dims, hidden_dim, **kw),
+    "low-rank": lambda dims, hidden_dim, num_classes, **kw: LowRankFusion(dims, hidden_dim, **kw),
 }
 
 

@@ -1,0 +1,45 @@
+"""Multiplicative (element-wise) fusion."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch import nn
+
+from polymodal.fusion.base import Fusion
+
+
+class MultiplicativeFusion(Fusion):
+    """Element-wise multiplicative fusion ``z = prod_m (W_m x_m + b_m)``.
+
+    Each modality is mapped to ``output_dim`` by its own affine map; the maps are multiplied
+    element-wise, so every output unit is a product of one unit per modality (an M-way
+    multiplicative interaction). Parameters: ``output_dim * sum_m (d_m + 1)``.
+    See Liang et al., "Foundations and Trends in Multimodal Machine Learning" (2022), Sec. 3.1.
+
+    Args:
+        input_dims: ``{name: d_m}``, at least two modalities.
+        output_dim: size of ``z``.
+
+    Shapes:
+        inputs ``{name: (B, d_m)}`` -> ``(B, output_dim)``.
+    """
+
+    min_modalities = 2
+
+    def __init__(self, input_dims: Mapping[str, int], output_dim: int) -> None:
+        super().__init__(input_dims)
+        self.maps = nn.ModuleDict({m: nn.Linear(d, output_dim) for m, d in self.input_dims.items()})
+        self._output_dim = output_dim
+
+    @property
+    def output_dim(self) -> int:
+        return self._output_dim
+
+    def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        z = None
+        for m, x in inputs.items():
+            h = self.maps[m](x)
+            z = h if z is None else z * h
+        return z
