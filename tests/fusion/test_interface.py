@@ -45,4 +45,6 @@ def test_unknown_fusion_and_bad_options():
         make_fusion("additive", {"a": 3}, 4, 2)
     with pytest.raises(ConfigError, match=r"input_dims\['a'\] must be a positive int"):
         make_fusion("early", {"a": 0, "b": 2}, 4, 2)
+    with pytest.raises(ConfigError, match="output_dim must be a positive int, got 0"):
+        make_fusion("additive", DIMS3, 0, 2)
     assert set(FUSIONS) == set(fusion_names())

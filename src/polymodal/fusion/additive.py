@@ -29,14 +29,9 @@ class AdditiveFusion(Fusion):
     min_modalities = 2
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int) -> None:
-        super().__init__(input_dims)
+        super().__init__(input_dims, output_dim)
         self.weights = nn.ModuleDict({m: nn.Linear(d, output_dim, bias=False) for m, d in self.input_dims.items()})
         self.bias = nn.Parameter(torch.zeros(output_dim))
-        self._output_dim = output_dim
-
-    @property
-    def output_dim(self) -> int:
-        return self._output_dim
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(self.weights[m](x) for m, x in inputs.items()) + self.bias

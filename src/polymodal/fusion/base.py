@@ -20,8 +20,11 @@ class Fusion(nn.Module, ABC):
 
     Args:
         input_dims: ``{modality name: feature size d_m}``, in a fixed order.
+        output_dim: size of the last dimension of the fused tensor; a subclass whose size
+            follows from ``input_dims`` passes ``None`` and sets :attr:`output_dim` itself.
 
     Attributes:
+        output_dim: size of the last dimension of the fused tensor.
         outputs_logits: ``True`` when the output already is a prediction (late fusion), so a
             model needs no head after it.
     """
@@ -29,7 +32,7 @@ class Fusion(nn.Module, ABC):
     outputs_logits: bool = False
     min_modalities: int = 1
 
-    def __init__(self, input_dims: Mapping[str, int]) -> None:
+    def __init__(self, input_dims: Mapping[str, int], output_dim: int | None = None) -> None:
         super().__init__()
         dims = dict(input_dims)
         if len(dims) < self.min_modalities:
@@ -39,12 +42,10 @@ class Fusion(nn.Module, ABC):
         for name, d in dims.items():
             if not isinstance(d, int) or d <= 0:
                 raise ConfigError(f"input_dims[{name!r}] must be a positive int, got {d!r}")
+        if output_dim is not None and (not isinstance(output_dim, int) or output_dim <= 0):
+            raise ConfigError(f"output_dim must be a positive int, got {output_dim!r}")
         self.input_dims = dims
-
-    @property
-    @abstractmethod
-    def output_dim(self) -> int:
-        """Size of the last dimension of the fused tensor."""
+        self.output_dim: int = output_dim if output_dim is not None else 0
 
     @abstractmethod
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -31,17 +31,12 @@ class BilinearFusion(Fusion):
     min_modalities = 2
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int) -> None:
-        super().__init__(input_dims)
+        super().__init__(input_dims, output_dim)
         self.pairs = list(combinations(self.input_dims, 2))
         self.forms = nn.ModuleList(
             nn.Bilinear(self.input_dims[a], self.input_dims[b], output_dim, bias=False) for a, b in self.pairs
         )
         self.bias = nn.Parameter(torch.zeros(output_dim))
-        self._output_dim = output_dim
-
-    @property
-    def output_dim(self) -> int:
-        return self._output_dim
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(form(inputs[a], inputs[b]) for (a, b), form in zip(self.pairs, self.forms)) + self.bias

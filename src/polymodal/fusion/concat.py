@@ -24,14 +24,10 @@ class ConcatFusion(Fusion):
     """
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int | None = None) -> None:
-        super().__init__(input_dims)
+        super().__init__(input_dims, output_dim)
         total = sum(self.input_dims.values())
         self.projection = nn.Linear(total, output_dim) if output_dim is not None else None
-        self._output_dim = output_dim if output_dim is not None else total
-
-    @property
-    def output_dim(self) -> int:
-        return self._output_dim
+        self.output_dim = output_dim if output_dim is not None else total
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         z = torch.cat(list(inputs.values()), dim=-1)

@@ -44,7 +44,7 @@ class LateFusion(Fusion):
         combine: str = "mean",
         dropout: float = 0.0,
     ) -> None:
-        super().__init__(input_dims)
+        super().__init__(input_dims, output_dim)
         if combine not in COMBINES:
             raise ConfigError(f"combine: {combine!r} is unknown; use one of {', '.join(COMBINES)}")
         self.predictors = nn.ModuleDict(
@@ -55,11 +55,6 @@ class LateFusion(Fusion):
         )
         self.combine = combine
         self.vote_logits = nn.Parameter(torch.zeros(len(self.input_dims))) if combine == "learned" else None
-        self._output_dim = output_dim
-
-    @property
-    def output_dim(self) -> int:
-        return self._output_dim
 
     def modality_logits(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Each modality's own prediction ``{name: (B, output_dim)}``."""

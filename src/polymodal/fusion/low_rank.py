@@ -36,7 +36,7 @@ class LowRankFusion(Fusion):
     min_modalities = 2
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int, rank: int = 4) -> None:
-        super().__init__(input_dims)
+        super().__init__(input_dims, output_dim)
         if not isinstance(rank, int) or rank < 1:
             raise ConfigError(f"rank must be a positive int, got {rank!r}")
         self.rank = rank
@@ -47,11 +47,6 @@ class LowRankFusion(Fusion):
             nn.init.xavier_normal_(factor)
         self.rank_weights = nn.Parameter(torch.full((rank,), 1.0 / rank))
         self.bias = nn.Parameter(torch.zeros(output_dim))
-        self._output_dim = output_dim
-
-    @property
-    def output_dim(self) -> int:
-        return self._output_dim
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         product = None

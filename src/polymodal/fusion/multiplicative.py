@@ -35,15 +35,10 @@ class MultiplicativeFusion(Fusion):
     min_modalities = 2
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int) -> None:
-        super().__init__(input_dims)
+        super().__init__(input_dims, output_dim)
         self.maps = nn.ModuleDict({m: nn.Linear(d, output_dim) for m, d in self.input_dims.items()})
         for layer in self.maps.values():
             nn.init.ones_(layer.bias)
-        self._output_dim = output_dim
-
-    @property
-    def output_dim(self) -> int:
-        return self._output_dim
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         z = None

@@ -53,7 +53,7 @@ class TensorFusion(Fusion):
     min_modalities = 2
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int | None = None) -> None:
-        super().__init__(input_dims)
+        super().__init__(input_dims, output_dim)
         self.tensor_size = math.prod(d + 1 for d in self.input_dims.values())
         if output_dim is not None and self.tensor_size * output_dim > MAX_TENSOR_PARAMETERS:
             raise ConfigError(
@@ -61,11 +61,7 @@ class TensorFusion(Fusion):
                 f"(prod(d_m + 1) x output_dim); use low-rank fusion or smaller embeddings"
             )
         self.projection = nn.Linear(self.tensor_size, output_dim) if output_dim is not None else None
-        self._output_dim = output_dim if output_dim is not None else self.tensor_size
-
-    @property
-    def output_dim(self) -> int:
-        return self._output_dim
+        self.output_dim = output_dim if output_dim is not None else self.tensor_size
 
     def outer(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """The flattened tensor ``t``: ``(B, prod_m (d_m + 1))``."""
