@@ -31,5 +31,7 @@ def test_unimodal_and_bimodal_terms_are_present_unchanged():
 def test_projection_parameters_and_size_guard():
     f = TensorFusion({"a": 3, "b": 4, "c": 1}, output_dim=6)
     assert sum(p.numel() for p in f.parameters()) == 6 * (4 * 5 * 2 + 1)
+    x = {"a": torch.randn(2, 3), "b": torch.randn(2, 4), "c": torch.randn(2, 1)}
+    torch.testing.assert_close(f(x), f.outer(x) @ f.projection.weight.T + f.projection.bias)
     with pytest.raises(ConfigError, match="low-rank fusion"):
         TensorFusion({m: 64 for m in "abcdef"}, output_dim=64)

@@ -45,7 +45,8 @@ class Fusion(nn.Module, ABC):
         if output_dim is not None and (not isinstance(output_dim, int) or output_dim <= 0):
             raise ConfigError(f"output_dim must be a positive int, got {output_dim!r}")
         self.input_dims = dims
-        self.output_dim: int = output_dim if output_dim is not None else 0
+        if output_dim is not None:  # else the subclass sets it once its size is known
+            self.output_dim: int = output_dim
 
     @abstractmethod
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -64,9 +64,13 @@ class TensorFusion(Fusion):
         self.output_dim = output_dim if output_dim is not None else self.tensor_size
 
     def outer(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """The flattened tensor ``t``: ``(B, prod_m (d_m + 1))``."""
-        return outer_flatten([append_one(x) for x in self.check_inputs(inputs).values()])
+        """The flattened tensor ``t`` before any projection: ``(B, prod_m (d_m + 1))``."""
+        return self._outer(self.check_inputs(inputs))
+
+    @staticmethod
+    def _outer(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return outer_flatten([append_one(x) for x in inputs.values()])
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        t = outer_flatten([append_one(x) for x in inputs.values()])
+        t = self._outer(inputs)
         return self.projection(t) if self.projection is not None else t
