@@ -56,7 +56,9 @@ def main() -> int:
     args, extra = parser.parse_known_args()
     out = args.out or ROOT / "runs" / f"bench-{args.dataset}"
     bench_args = ["bench", "--dataset", args.dataset, "--out", str(out), *extra]
-    subprocess.run([sys.executable, "-m", "polymodal", *bench_args], check=True)
+    status = subprocess.run([sys.executable, "-m", "polymodal", *bench_args]).returncode
+    if status != 0:  # polymodal bench has already printed its one-line error
+        return status
     results = json.loads((out / "results.json").read_text())
     fig = ROOT / "docs" / "figures" / f"bench-{args.dataset}-accuracy.png"
     png = base64.b64decode(figures(results)["accuracy"])
