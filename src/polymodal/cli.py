@@ -62,6 +62,9 @@ def bench(
     fusions: str = typer.Option("all", "--fusions", help="Comma-separated fusion names, or 'all'."),
     epochs: int = typer.Option(30, "--epochs", min=1, help="Maximum epochs per method."),
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling."),
+    seeds: Optional[str] = typer.Option(
+        None, "--seeds", help="Comma-separated training seeds, e.g. 0,1,2: accuracy is reported as mean ± s.d. "
+        "The split uses the first. Default: --seed."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/bench-<dataset>)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1),
     lr: float = typer.Option(1e-3, "--lr"),
@@ -77,8 +80,11 @@ def bench(
     from polymodal.bench import parse_fusions, run_bench, write_reports
     from polymodal.bench.progress import BenchProgress
     from polymodal.bench.report import COLUMNS, table_rows
+    from polymodal.bench.runner import parse_seeds
 
     names = parse_fusions(fusions)
+    seed_list = parse_seeds(seeds) if seeds is not None else [seed]
+    seed = seed_list[0]
     out = out or Path("runs") / f"bench-{dataset}"
     config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
@@ -90,8 +96,9 @@ def bench(
         paths.update(write_reports(results, out, command))
 
     with BenchProgress(err_console, enabled=show) as progress:
-        results = run_bench(ds, names, config, out, on_method=progress.on_method, on_result=report if show else None)
-        progress.finish(len(results["methods"]))
+        results = run_bench(ds, names, config, out, seeds=seed_list, on_method=progress.on_method,
+                            on_result=report if show else None)
+        progress.finish(sum(len(r) for r in results["runs"].values()))
     if show:
         if not paths:  # every method was already done: nothing has been written in this run
             report(results)

@@ -20,3 +20,16 @@ def test_markdown_and_self_contained_html(tmp_path):
     assert len(re.findall(r'src="data:image/png;base64,', page)) == 3  # accuracy, vs parameters, vs time
     assert "http" not in page.replace("http-equiv", "")  # nothing loaded from outside
     assert "polymodal bench --dataset toy" in paths["markdown"].read_text()
+
+
+def test_several_seeds_show_mean_and_spread_and_dynamic_routing(tmp_path):
+    results = _results()
+    results["seeds"] = [0, 1, 2]
+    results["methods"]["early"].update(seeds=[0, 1, 2], test_accuracy_std=0.0123, epochs=4.5)
+    results["methods"]["dynamic"] = {**results["methods"]["early"], "method": "dynamic",
+                                     "routing": {"fraction": {"a": 0.25, "a+b": 0.75}, "compute_saved": 0.6}}
+    md = markdown_table(results)
+    assert "| early | 0.7500 ± 0.0123 | 0.4000 ± 0.0000 | 1,200 | 1.5 | 300.0 | 2.0 | 4.5 |" in md
+    text = write_reports(results, tmp_path)["markdown"].read_text()
+    assert "seeds 0, 1, 2" in text
+    assert "`dynamic` routed the test examples to a 25%, a+b 75%; encoder compute saved: 60%." in text

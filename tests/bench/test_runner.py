@@ -1,10 +1,13 @@
 import json
 
 import lightning as L
+import numpy as np
 import pytest
 
 from polymodal.bench import bench_methods, parse_fusions, run_bench
+from polymodal.bench.runner import parse_seeds
 from polymodal.errors import ConfigError
+from polymodal.fusion import fusion_names
 from polymodal.training import TrainConfig
 
 
@@ -25,7 +28,7 @@ class InterruptAt(L.Callback):
 
 def test_methods_and_fusion_names(digits):
     assert [m.name for m in bench_methods(digits, ["early", "late"])] == ["unimodal:top", "unimodal:bottom", "early", "late"]
-    assert parse_fusions("all") == ["early", "late", "additive", "multiplicative", "bilinear", "tensor", "low-rank"]
+    assert parse_fusions("all") == fusion_names() and {"early", "polynomial", "dynamic", "raw"} <= set(fusion_names())
     assert parse_fusions("late, early,late") == ["late", "early"]
     with pytest.raises(ConfigError, match="--fusions: tensr unknown"):
         parse_fusions("early,tensr")
@@ -41,20 +44,41 @@ def test_interrupted_bench_resumes(digits, tmp_path):
         run_bench(digits, ["early", "late"], config, tmp_path, on_method=crash_in_late)
     saved = json.loads((tmp_path / "results.json").read_text())
     assert list(saved["methods"]) == ["unimodal:top", "unimodal:bottom", "early"]
-    assert (tmp_path / "runs" / "late" / "checkpoints" / "last.ckpt").is_file()
-    done_before = {m: (tmp_path / "runs" / m.replace(":", "-") / "result.json").stat().st_mtime_ns for m in saved["methods"]}
+    assert (tmp_path / "runs" / "late" / "seed-0" / "checkpoints" / "last.ckpt").is_file()
+    done_before = {m: (tmp_path / "runs" / m.replace(":", "-") / "seed-0" / "result.json").stat().st_mtime_ns
+                   for m in saved["methods"]}
 
     trained = []
     results = run_bench(digits, ["early", "late"], config, tmp_path,
                         on_method=lambda m, i, n: trained.append(m.name) or [])
     assert list(results["methods"]) == ["unimodal:top", "unimodal:bottom", "early", "late"]
-    late = results["methods"]["late"]
+    late = results["runs"]["late"]["0"]
     assert late["resumed_from"].endswith("last.ckpt") and late["epochs"] == 4
     assert late["test_samples"] == len(digits.splits["test"])
     for m, mtime in done_before.items():  # finished methods were not retrained
-        assert (tmp_path / "runs" / m.replace(":", "-") / "result.json").stat().st_mtime_ns == mtime
+        assert (tmp_path / "runs" / m.replace(":", "-") / "seed-0" / "result.json").stat().st_mtime_ns == mtime
         assert results["methods"][m] == saved["methods"][m]
     assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results))
 
     with pytest.raises(ConfigError, match="other settings"):
         run_bench(digits, ["early"], TrainConfig(epochs=5, accelerator="cpu"), tmp_path)
+
+
+def test_seeds_are_summarised_and_added_seeds_run_alone(digits, tmp_path):
+    config = TrainConfig(epochs=2, patience=10, accelerator="cpu")
+    first = run_bench(digits, ["early"], config, tmp_path, seeds=[0])
+    trained = []
+    both = run_bench(digits, ["early"], config, tmp_path, seeds=[0, 1],
+                     on_method=lambda m, i, n: trained.append((m.name, i, n)) or [])
+    assert trained == [("unimodal:top", 0, 6), ("unimodal:bottom", 1, 6), ("early", 2, 6),
+                       ("unimodal:top", 3, 6), ("unimodal:bottom", 4, 6), ("early", 5, 6)]
+    assert both["seeds"] == [0, 1] and both["runs"]["early"]["0"] == first["runs"]["early"]["0"]
+    accs = [both["runs"]["early"][s]["test_accuracy"] for s in ("0", "1")]
+    row = both["methods"]["early"]
+    assert row["seeds"] == [0, 1]
+    assert row["test_accuracy"] == pytest.approx(np.mean(accs))
+    assert row["test_accuracy_std"] == pytest.approx(np.std(accs, ddof=1))
+    with pytest.raises(ConfigError, match="--seeds: '0,x' is not a comma-separated list"):
+        parse_seeds("0,x")
+    with pytest.raises(ConfigError, match=r"must list integers in \[0, 2\*\*32\)"):
+        parse_seeds([-1])

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from polymodal.errors import ConfigError, ShapeError
-from polymodal.fusion import FUSIONS, fusion_names, make_fusion
+from polymodal.fusion import FUSIONS, READS_TOKENS, fusion_names, make_fusion
 
 DIMS3 = {"a": 5, "b": 3, "c": 4}
 
@@ -14,7 +14,10 @@ DIMS3 = {"a": 5, "b": 3, "c": 4}
 def test_output_size_is_declared_and_every_parameter_gets_a_gradient(name, dims):
     torch.manual_seed(0)
     fusion = make_fusion(name, dims, hidden_dim=7, num_classes=4)
-    x = {m: torch.randn(6, d, requires_grad=True) for m, d in dims.items()}
+    if name in READS_TOKENS:  # token sequences of different lengths (one token would leave the queries idle)
+        x = {m: torch.randn(6, 2 + i, d, requires_grad=True) for i, (m, d) in enumerate(dims.items())}
+    else:
+        x = {m: torch.randn(6, d, requires_grad=True) for m, d in dims.items()}
     z = fusion(x)
     assert z.shape == (6, fusion.output_dim)
     (z**2).sum().backward()

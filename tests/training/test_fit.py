@@ -54,3 +54,15 @@ def test_bad_config_and_checkpoint(tmp_path):
     (tmp_path / "bad.ckpt").write_bytes(b"not a checkpoint")
     with pytest.raises(DataFileError, match="not a polymodal checkpoint"):
         load_model(tmp_path / "bad.ckpt")
+
+
+def test_dynamic_fusion_trains_with_its_penalty_and_reports_its_routing(digits, tmp_path):
+    config = ModelConfig.for_dataset(digits, "dynamic", fusion_options={"penalty": 0.5})
+    result = fit(digits, config, TrainConfig(epochs=3, seed=0, accelerator="cpu"), tmp_path, progress_bar=False)
+    routing = result["routing"]
+    assert routing["examples"] == len(digits.splits["test"])
+    assert sum(routing["fraction"].values()) == pytest.approx(1.0)
+    costs = routing["relative_cost"]
+    assert routing["compute_saved"] == pytest.approx(1 - sum(routing["fraction"][b] * costs[b] for b in costs))
+    header = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0]
+    assert "train_aux_loss" in header.split(",")

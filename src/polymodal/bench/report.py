@@ -29,11 +29,15 @@ COLUMNS = [
 ]
 
 
-def _cell(key: str, value: Any) -> str:
+def _cell(key: str, row: dict[str, Any]) -> str:
+    value = row.get(key)
     if value is None:
         return "–"
     if key in ("test_accuracy", "test_macro_f1"):
-        return f"{value:.4f}"
+        many = len(row.get("seeds", [0])) > 1
+        return f"{value:.4f} ± {row.get(key + '_std', 0.0):.4f}" if many else f"{value:.4f}"
+    if key == "epochs":
+        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
     if key == "inference_time_per_sample_s":
         return f"{value * 1e6:.1f}"
     if isinstance(value, float):
@@ -43,7 +47,18 @@ def _cell(key: str, value: Any) -> str:
 
 def table_rows(results: dict[str, Any]) -> list[list[str]]:
     """One row of formatted cells per method, in the order of :data:`COLUMNS`."""
-    return [[_cell(k, r.get(k)) for _, k, _ in COLUMNS] for r in results["methods"].values()]
+    return [[_cell(k, r) for _, k, _ in COLUMNS] for r in results["methods"].values()]
+
+
+def routing_notes(results: dict[str, Any]) -> str:
+    """One Markdown line per dynamic-fusion method: share of test examples per branch, compute saved."""
+    lines = []
+    for name, row in results["methods"].items():
+        if "routing" in row:
+            shares = ", ".join(f"{b} {f:.0%}" for b, f in row["routing"]["fraction"].items())
+            lines.append(f"- `{name}` routed the test examples to {shares}; encoder compute saved: "
+                         f"{row['routing']['compute_saved']:.0%}.\n")
+    return "".join(lines)
 
 
 def markdown_table(results: dict[str, Any]) -> str:
@@ -64,19 +79,22 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
     methods = list(results["methods"].values())
     names = [m["method"] for m in methods]
     acc = [m["test_accuracy"] for m in methods]
+    err = [m.get("test_accuracy_std", 0.0) for m in methods]
     colors = ["tab:gray" if n.startswith("unimodal") else "tab:blue" for n in names]
     out = {}
     fig, ax = plt.subplots(figsize=(max(4, 0.7 * len(names) + 2), 3.2))
-    ax.bar(names, acc, color=colors)
+    ax.bar(names, acc, yerr=err, capsize=2, color=colors)
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1)
-    ax.set_title(f"{results['settings']['dataset']}: test accuracy (grey: unimodal)")
+    spread = " (bars: ±1 s.d. over seeds)" if any(err) else ""
+    ax.set_title(f"{results['settings']['dataset']}: test accuracy, grey: unimodal{spread}")
     ax.tick_params(axis="x", rotation=45)
     out["accuracy"] = _png(fig)
     for key, label, log in (("parameters", "parameters", True), ("train_time_s", "training time (s)", False)):
         fig, ax = plt.subplots(figsize=(5, 3.5))
         xs = [m[key] for m in methods]
-        ax.scatter(xs, acc, c=colors)
+        ax.scatter(xs, acc, c=colors, zorder=3)
+        ax.errorbar(xs, acc, yerr=err, fmt="none", ecolor="0.6", zorder=2)
         for x, y, n in zip(xs, acc, names):
             ax.annotate(n, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
         if log and min(xs) > 0 and max(xs) / min(xs) > 10:
@@ -96,21 +114,25 @@ def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "
     """Write ``results.md`` and ``report.html`` (figures embedded) atomically into ``out_dir``."""
     out_dir = Path(out_dir)
     s = results["settings"]
-    intro = (f"Data set `{s['dataset']}` ({s['dataset_options']}), seed {s['train_config']['seed']}, "
-             f"at most {s['train_config']['epochs']} epochs.")
-    md = f"# Benchmark: {s['dataset']}\n\n{intro}\n\n" + (f"Command: `{command}`\n\n" if command else "") + markdown_table(results)
+    seeds = results.get("seeds", [s["train_config"]["seed"]])
+    intro = (f"Data set `{s['dataset']}` ({s['dataset_options']}), seeds {', '.join(map(str, seeds))} "
+             f"(accuracy: mean ± s.d.; times: median), at most {s['train_config']['epochs']} epochs.")
+    notes = routing_notes(results)
+    md = (f"# Benchmark: {s['dataset']}\n\n{intro}\n\n" + (f"Command: `{command}`\n\n" if command else "")
+          + markdown_table(results) + (f"\n{notes}" if notes else ""))
     paths = {"markdown": atomic_write_text(out_dir / "results.md", md)}
     figs = figures(results) if results["methods"] else {}
     header = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table_rows(results))
     imgs = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>' for k, v in figs.items())
+    notes_html = "".join(f"<p>{html.escape(line[2:])}</p>" for line in notes.splitlines())
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>polymodal bench: {html.escape(s['dataset'])}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}figure{{display:inline-block;margin:8px}}</style></head>
 <body><h1>polymodal bench: {html.escape(s['dataset'])}</h1><p>{html.escape(intro)}</p>
 {f'<p><code>{html.escape(command)}</code></p>' if command else ''}
-<table><tr>{header}</tr>{body}</table>{imgs}</body></html>
+<table><tr>{header}</tr>{body}</table>{notes_html}{imgs}</body></html>
 """
     paths["html"] = atomic_write_text(out_dir / "report.html", page)
     return paths

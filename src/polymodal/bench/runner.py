@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -12,6 +12,7 @@ import lightning as L
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
 from polymodal.fusion.registry import fusion_names
+from polymodal.bench.summary import summarize
 from polymodal.io import atomic_write_json
 from polymodal.models.build import UNIMODAL, ModelConfig
 from polymodal.training.fit import TrainConfig, fit
@@ -51,6 +52,17 @@ def bench_methods(dataset: MultimodalDataset, fusions: Sequence[str]) -> list[Me
     return [Method(f"{UNIMODAL}:{m}", UNIMODAL, (m,)) for m in mods] + [Method(f, f, mods) for f in fusions]
 
 
+def parse_seeds(spec: str | Sequence[int]) -> list[int]:
+    """``"0,1,2"`` or ``[0, 1, 2]`` -> distinct seeds in order, each in ``[0, 2**32)``."""
+    try:
+        seeds = [int(s) for s in (spec.split(",") if isinstance(spec, str) else spec) if str(s).strip()]
+    except ValueError:
+        raise ConfigError(f"--seeds: {spec!r} is not a comma-separated list of integers, e.g. 0,1,2") from None
+    if not seeds or any(not 0 <= s < 2**32 for s in seeds):
+        raise ConfigError(f"--seeds: {spec!r} must list integers in [0, 2**32), e.g. 0,1,2")
+    return list(dict.fromkeys(seeds))
+
+
 def _settings(dataset: MultimodalDataset, train_config: TrainConfig, model_options: dict[str, Any]) -> dict[str, Any]:
     return {"dataset": dataset.name, "dataset_options": dataset.options, "train_config": asdict(train_config),
             "model_options": model_options}
@@ -62,59 +74,75 @@ def run_bench(
     train_config: TrainConfig,
     out_dir: str | Path,
     *,
+    seeds: Sequence[int] | None = None,
     model_options: dict[str, Any] | None = None,
     callbacks: Sequence[L.Callback] = (),
     on_method: Callable[[Method, int, int], Sequence[L.Callback]] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Train every method of :func:`bench_methods` and collect the results in ``out_dir/results.json``.
+    """Train every method of :func:`bench_methods` once per seed; collect the results in ``out_dir/results.json``.
 
-    ``results.json`` is rewritten atomically after each method. Running again with the same
-    ``out_dir`` skips the methods already in it and resumes the unfinished one from its last
-    checkpoint (``out_dir/runs/<method>/checkpoints/last.ckpt``).
+    Seeds run one after the other (every method with the first seed, then with the next), so
+    an early table is complete. Each seed sets the weights' initialisation and the shuffling;
+    the data set (and its split) is the one given. ``results.json`` is rewritten atomically
+    after each run. Running again with the same ``out_dir`` skips the runs already in it,
+    resumes the unfinished one from its last checkpoint
+    (``out_dir/runs/<method>/seed-<seed>/checkpoints/last.ckpt``), and runs any seed added.
 
     Args:
         dataset: the data set.
         fusions: fusion names (see :func:`parse_fusions`).
         train_config: training settings, the same for every method.
         out_dir: output folder.
+        seeds: training seeds (default: ``[train_config.seed]``).
         model_options: extra :class:`ModelConfig` fields (``embed_dim``, ``hidden_dim``, ``dropout``).
         callbacks: Lightning callbacks added to every run.
-        on_method: called as ``on_method(method, position, total)`` before each method is
-            trained; returns extra callbacks for that run (e.g. a progress display).
-        on_result: called with the results dict after each method.
+        on_method: called as ``on_method(method, position, total)`` before each run (``position``
+            counts runs over all seeds); returns extra callbacks for that run.
+        on_result: called with the results dict after each run.
 
     Returns:
-        ``{"settings": ..., "methods": {name: fit result}}``.
+        ``{"settings", "seeds", "runs": {method: {seed: fit result}}, "methods": {method: summary}}``,
+        where a summary (see :func:`~polymodal.bench.summary.summarize`) covers the seeds done.
 
     Raises:
         ConfigError: ``out_dir`` holds results made with other settings.
     """
     out_dir = Path(out_dir)
+    seeds = parse_seeds(seeds if seeds is not None else [train_config.seed])
     model_options = dict(model_options or {})
-    settings = _settings(dataset, train_config, model_options)
+    settings = _settings(dataset, replace(train_config, seed=seeds[0]), model_options)
     results_path = out_dir / RESULTS_FILE
-    results: dict[str, Any] = {"settings": settings, "methods": {}}
+    runs: dict[str, dict[str, Any]] = {}
     if results_path.is_file():
         previous = json.loads(results_path.read_text())
-        if previous.get("settings") != json.loads(json.dumps(settings)):
+        if previous.get("settings") != json.loads(json.dumps(settings)) or "runs" not in previous:
             raise ConfigError(
                 f"--out {out_dir} holds a benchmark made with other settings; use another --out or delete that folder"
             )
-        results = previous
+        runs = previous["runs"]
     methods = bench_methods(dataset, fusions)
-    for position, method in enumerate(methods):
-        extra = list(on_method(method, position, len(methods))) if on_method else []
-        if method.name in results["methods"]:
-            continue
-        data = dataset.select(list(method.modalities))
-        config = ModelConfig.for_dataset(data, method.fusion, **model_options)
-        result = fit(data, config, train_config, out_dir / "runs" / method.slug,
-                     callbacks=[*callbacks, *extra], progress_bar=False)
-        result["method"] = method.name
-        done = {**results["methods"], method.name: result}
-        results["methods"] = {m.name: done[m.name] for m in methods if m.name in done}  # bench order
-        atomic_write_json(results_path, results)
-        if on_result:
-            on_result(results)
-    return results
+    total = len(methods) * len(seeds)
+    results: dict[str, Any] = {}
+
+    def collect() -> dict[str, Any]:
+        done = {m.name: runs[m.name] for m in methods if runs.get(m.name)}
+        results.update(settings=settings, seeds=sorted({int(s) for r in runs.values() for s in r} | set(seeds)),
+                       runs=done, methods={name: summarize(name, r) for name, r in done.items()})
+        return results
+
+    for s_index, seed in enumerate(seeds):
+        for m_index, method in enumerate(methods):
+            extra = list(on_method(method, s_index * len(methods) + m_index, total)) if on_method else []
+            if str(seed) in runs.get(method.name, {}):
+                continue
+            data = dataset.select(list(method.modalities))
+            config = ModelConfig.for_dataset(data, method.fusion, **model_options)
+            result = fit(data, config, replace(train_config, seed=seed), out_dir / "runs" / method.slug / f"seed-{seed}",
+                         callbacks=[*callbacks, *extra], progress_bar=False)
+            result["method"] = method.name
+            runs.setdefault(method.name, {})[str(seed)] = result
+            atomic_write_json(results_path, collect())
+            if on_result:
+                on_result(results)
+    return collect()

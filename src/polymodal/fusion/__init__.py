@@ -12,9 +12,19 @@ from polymodal.fusion.late import LateFusion
 from polymodal.fusion.low_rank import LowRankFusion
 from polymodal.fusion.multiplicative import MultiplicativeFusion
 from polymodal.fusion.tensor import TensorFusion
-from polymodal.fusion.registry import FUSIONS, fusion_names, make_fusion
+from polymodal.fusion.cross_modal_transformer import CrossModalTransformerFusion
+from polymodal.fusion.dynamic import DynamicFusion
+from polymodal.fusion.gated import GatedFusion
+from polymodal.fusion.mixture import MixtureOfFusions
+from polymodal.fusion.modality_shift import ModalityShiftingFusion
+from polymodal.fusion.nonlinear import NonlinearFusion
+from polymodal.fusion.polynomial import PolynomialFusion
+from polymodal.fusion.transformer import TransformerFusion
+from polymodal.fusion.registry import FUSIONS, READS_TOKENS, fusion_names, make_fusion
 
 __all__ = [
-    "AdditiveFusion", "BilinearFusion", "ConcatFusion", "FUSIONS", "Fusion", "LateFusion", "LowRankFusion",
-    "MultiplicativeFusion", "TensorFusion", "fusion_names", "make_fusion",
+    "AdditiveFusion", "BilinearFusion", "ConcatFusion", "CrossModalTransformerFusion", "DynamicFusion", "FUSIONS",
+    "Fusion", "GatedFusion", "LateFusion", "LowRankFusion", "MixtureOfFusions", "ModalityShiftingFusion",
+    "MultiplicativeFusion", "NonlinearFusion", "PolynomialFusion", "READS_TOKENS", "TensorFusion",
+    "TransformerFusion", "fusion_names", "make_fusion",
 ]

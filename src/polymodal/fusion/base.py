@@ -52,6 +52,10 @@ class Fusion(nn.Module, ABC):
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """Fuse inputs that are known to match ``input_dims``."""
 
+    def auxiliary_loss(self) -> torch.Tensor | None:
+        """A term to add to the training loss after a forward pass (e.g. a resource penalty), or ``None``."""
+        return None
+
     def check_inputs(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Validate the modality dict: every declared key present, same batch size, right feature size.
 

@@ -13,6 +13,14 @@ from polymodal.fusion.late import LateFusion
 from polymodal.fusion.low_rank import LowRankFusion
 from polymodal.fusion.multiplicative import MultiplicativeFusion
 from polymodal.fusion.tensor import TensorFusion
+from polymodal.fusion.cross_modal_transformer import CrossModalTransformerFusion
+from polymodal.fusion.dynamic import DynamicFusion
+from polymodal.fusion.gated import GatedFusion
+from polymodal.fusion.mixture import MixtureOfFusions
+from polymodal.fusion.modality_shift import ModalityShiftingFusion
+from polymodal.fusion.nonlinear import NonlinearFusion
+from polymodal.fusion.polynomial import PolynomialFusion
+from polymodal.fusion.transformer import TransformerFusion
 
 #: name -> factory(input_dims, hidden_dim, num_classes, **options) -> Fusion
 FusionFactory = Callable[..., Fusion]
@@ -24,7 +32,32 @@ FUSIONS: dict[str, FusionFactory] = {
     "bilinear": lambda dims, hidden_dim, num_classes, **kw: BilinearFusion(dims, hidden_dim, **kw),
     "tensor": lambda dims, hidden_dim, num_classes, **kw: TensorFusion(dims, hidden_dim, **kw),
     "low-rank": lambda dims, hidden_dim, num_classes, **kw: LowRankFusion(dims, hidden_dim, **kw),
+    "polynomial": lambda dims, hidden_dim, num_classes, **kw: PolynomialFusion(dims, hidden_dim, **kw),
+    "gated": lambda dims, hidden_dim, num_classes, **kw: GatedFusion(dims, hidden_dim, **kw),
+    "gated-hard": lambda dims, hidden_dim, num_classes, **kw: GatedFusion(dims, hidden_dim, **{"gate": "hard", **kw}),
+    "modality-shift": lambda dims, hidden_dim, num_classes, **kw: ModalityShiftingFusion(dims, **kw),
+    "mixture": lambda dims, hidden_dim, num_classes, **kw: _mixture(dims, hidden_dim, num_classes, **kw),
+    "mixture-hard": lambda dims, hidden_dim, num_classes, **kw: _mixture(dims, hidden_dim, num_classes, **{"gate": "hard", **kw}),
+    "dynamic": lambda dims, hidden_dim, num_classes, **kw: DynamicFusion(dims, hidden_dim, **kw),
+    "nonlinear": lambda dims, hidden_dim, num_classes, **kw: NonlinearFusion(dims, hidden_dim, **kw),
+    "transformer": lambda dims, hidden_dim, num_classes, **kw: TransformerFusion(dims, hidden_dim, **kw),
+    "cross-modal-transformer": lambda dims, hidden_dim, num_classes, **kw: CrossModalTransformerFusion(dims, hidden_dim, **kw),
+    "raw": lambda dims, hidden_dim, num_classes, **kw: TransformerFusion(dims, hidden_dim, **kw),
 }
+
+#: Fusions that read token sequences made from the raw inputs (patches), not encoder embeddings.
+READS_TOKENS = frozenset({"cross-modal-transformer", "raw"})
+
+#: The experts of ``mixture`` unless ``experts=[...]`` says otherwise.
+DEFAULT_EXPERTS = ("additive", "multiplicative", "low-rank")
+
+
+def _mixture(dims: dict[str, int], hidden_dim: int, num_classes: int, experts: tuple[str, ...] = DEFAULT_EXPERTS,
+             **kw: Any) -> MixtureOfFusions:
+    nested = [e for e in experts if e.startswith("mixture") or e not in FUSIONS or e in READS_TOKENS]
+    if nested:
+        raise ConfigError(f"experts: {nested[0]!r} cannot be a mixture expert; choose vector fusions from {', '.join(FUSIONS)}")
+    return MixtureOfFusions(dims, {e: make_fusion(e, dims, hidden_dim, num_classes) for e in experts}, **kw)
 
 
 def fusion_names() -> list[str]:

@@ -14,9 +14,11 @@ from torch import nn
 from polymodal.data.dataset import ModalitySpec, MultimodalDataset
 from polymodal.errors import ConfigError
 from polymodal.fusion.concat import ConcatFusion
-from polymodal.fusion.registry import make_fusion
+from polymodal.fusion.registry import READS_TOKENS, make_fusion
+from polymodal.models.dynamic import DynamicMultimodalModel, encoder_flops
 from polymodal.models.encoders import make_encoder
 from polymodal.models.multimodal import MultimodalModel
+from polymodal.models.tokenizers import make_tokenizer
 
 UNIMODAL = "unimodal"
 
@@ -62,16 +64,29 @@ class ModelConfig:
 def build_model(config: ModelConfig) -> MultimodalModel:
     """Encoders per modality kind, the named fusion, and an MLP head (none after late fusion).
 
+    Fusions of :data:`~polymodal.fusion.registry.READS_TOKENS` get tokenizers (patches of the raw
+    input, see :mod:`polymodal.models.tokenizers`) instead of encoders; dynamic fusion gets a
+    :class:`DynamicMultimodalModel` with the cheapest modality's branch and the full branch
+    unless ``fusion_options["branches"]`` says otherwise.
+
     Raises:
         ConfigError: unknown fusion, or ``"unimodal"`` with more than one modality.
     """
     specs = [ModalitySpec(m["name"], m["kind"], tuple(m["shape"])) for m in config.modalities]
-    encoders = {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout) for s in specs}
+    if config.fusion in READS_TOKENS:
+        encoders = {s.name: make_tokenizer(s, config.embed_dim) for s in specs}
+    else:
+        encoders = {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout) for s in specs}
     dims = {s.name: config.embed_dim for s in specs}
     if config.fusion == UNIMODAL:
         if len(specs) != 1:
             raise ConfigError(f"fusion 'unimodal' takes exactly one modality, got {[s.name for s in specs]}")
         fusion = ConcatFusion(dims)
+    elif config.fusion == "dynamic":
+        flops = {s.name: encoder_flops(encoders[s.name], s.shape) for s in specs}
+        cheapest = min(flops, key=flops.__getitem__)
+        options = {"branches": [[cheapest], [s.name for s in specs]], **config.fusion_options}
+        fusion = make_fusion("dynamic", dims, config.hidden_dim, config.num_classes, **options)
     else:
         fusion = make_fusion(config.fusion, dims, config.hidden_dim, config.num_classes, **config.fusion_options)
     if fusion.outputs_logits:
@@ -83,4 +98,6 @@ def build_model(config: ModelConfig) -> MultimodalModel:
             nn.Dropout(config.dropout),
             nn.Linear(config.hidden_dim, config.num_classes),
         )
+    if config.fusion == "dynamic":
+        return DynamicMultimodalModel(encoders, fusion, head, flops)
     return MultimodalModel(encoders, fusion, head)

@@ -33,11 +33,19 @@ class MultimodalModel(nn.Module):
         """Names of the modalities the model reads, in order."""
         return list(self.encoders)
 
-    def encode(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Embed every modality: ``{m: (B, *shape_m)} -> {m: (B, d_m)}``."""
+    def check_present(self, inputs: Mapping[str, torch.Tensor]) -> None:
+        """Raise :class:`ShapeError` naming the first modality the model reads that ``inputs`` lacks."""
         missing = [m for m in self.encoders if m not in inputs]
         if missing:
             raise ShapeError(f"modality {missing[0]!r} is missing from the inputs (got {sorted(inputs)}); the model reads {self.modalities}")
+
+    def auxiliary_loss(self) -> torch.Tensor | None:
+        """The fusion's extra training-loss term for the last forward pass (see :meth:`Fusion.auxiliary_loss`)."""
+        return self.fusion.auxiliary_loss()
+
+    def encode(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Embed every modality: ``{m: (B, *shape_m)} -> {m: (B, d_m)}``."""
+        self.check_present(inputs)
         return {m: enc(inputs[m]) for m, enc in self.encoders.items()}
 
     def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:

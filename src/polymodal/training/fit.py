@@ -19,9 +19,10 @@ from torch.utils.data import DataLoader
 
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
+from polymodal.fusion.dynamic import DynamicFusion
 from polymodal.io import atomic_write, atomic_write_json
 from polymodal.models.build import ModelConfig
-from polymodal.training.checkpoint import load_model
+from polymodal.training.checkpoint import load_model, predict_logits
 from polymodal.training.clock import TrainingClock
 from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
 from polymodal.training.module import ClassificationModule
@@ -125,7 +126,8 @@ def fit(
     Returns:
         The content of ``result.json``: test accuracy and macro-F1, the number of test
         samples evaluated, parameter count, training time (s), peak memory (MiB) and
-        inference time per sample (s), epochs run and whether the run was resumed.
+        inference time per sample (s), epochs run and whether the run was resumed; for
+        dynamic fusion also ``routing`` (share of test examples per branch, compute saved).
     """
     run_dir = Path(run_dir)
     missing = [s for s in ("train", "val", "test") if s not in dataset.splits]
@@ -188,6 +190,11 @@ def fit(
     if trainer.is_global_zero:
         model = load_model(best.best_model_path) if best.best_model_path else module.model
         result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
+        if isinstance(model.fusion, DynamicFusion):  # which branch each test example took, and the compute saved
+            model.fusion.reset_routing()
+            with torch.no_grad():
+                predict_logits(model, dataset.splits["test"])
+            result["routing"] = model.fusion.routing_report()
         rows = np.stack([test["index"].numpy(), test["labels"].numpy(), test["preds"].numpy()], axis=1)
         atomic_write(run_dir / "test_predictions.csv",
                      lambda tmp: np.savetxt(tmp, rows, fmt="%d", delimiter=",", header="index,label,prediction", comments=""))

@@ -62,6 +62,10 @@ class ClassificationModule(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = F.cross_entropy(self.model(batch["inputs"]), batch["label"])
         self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["label"]))
+        extra = self.model.auxiliary_loss()
+        if extra is not None:  # e.g. dynamic fusion's resource penalty
+            self.log("train_aux_loss", extra, on_step=False, on_epoch=True, batch_size=len(batch["label"]))
+            loss = loss + extra
         return loss
 
     def _collect(self, stage: str, batch: dict) -> None:

@@ -1,0 +1,41 @@
+"""One row per method from its runs over several seeds: mean and spread of accuracy, medians of costs."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any, Mapping
+
+#: Summarised as mean and sample standard deviation (``<key>_std``) over seeds.
+MEAN_KEYS = ("test_accuracy", "test_macro_f1", "epochs")
+#: Summarised as the median over seeds (timings on a shared machine are noisy).
+MEDIAN_KEYS = ("train_time_s", "peak_memory_mib", "inference_time_per_sample_s")
+
+
+def summarize(method: str, runs: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """Summarise the fit results of one method.
+
+    Args:
+        method: the method's name.
+        runs: ``{seed: fit result}``, at least one.
+
+    Returns:
+        ``{"method", "seeds", "parameters", <MEAN_KEYS>, <MEAN_KEYS>_std, <MEDIAN_KEYS>}``, plus
+        ``"routing"`` (mean branch fractions and compute saved) for dynamic fusion. The standard
+        deviation is 0 for one seed.
+    """
+    results = list(runs.values())
+    row: dict[str, Any] = {"method": method, "seeds": [int(s) for s in runs], "parameters": results[0]["parameters"]}
+    for key in MEAN_KEYS:
+        values = [float(r[key]) for r in results]
+        row[key] = statistics.fmean(values)
+        row[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+    for key in MEDIAN_KEYS:
+        values = [r[key] for r in results if r.get(key) is not None]
+        row[key] = statistics.median(values) if values else None
+    routings = [r["routing"] for r in results if "routing" in r]
+    if routings:
+        row["routing"] = {
+            "fraction": {b: statistics.fmean(r["fraction"][b] for r in routings) for b in routings[0]["fraction"]},
+            "compute_saved": statistics.fmean(r["compute_saved"] for r in routings),
+        }
+    return row

@@ -1,0 +1,144 @@
+"""Dynamic fusion: a per-example gate routes each example to a cheap or an expensive branch."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from polymodal.errors import ConfigError
+from polymodal.fusion.base import Fusion
+from polymodal.fusion.concat import ConcatFusion
+
+#: fetch(modalities, rows) -> {modality: (len(rows), d_m)}: the features of the given examples.
+Fetch = Callable[[Sequence[str], torch.Tensor], dict[str, torch.Tensor]]
+
+
+class DynamicFusion(Fusion):
+    """Dynamic multimodal fusion (after DynMM; Xue and Marculescu, "Dynamic Multimodal Fusion",
+    CVPR workshops 2023).
+
+    Branch k reads the modalities ``S_k`` and fuses them with a linear layer,
+    ``F_k = W_k [x_m]_{m in S_k} + b_k``; every branch reads the shared modalities
+    ``S_0 = intersection of all S_k``, from which a gate scores the branches,
+    ``s = W_g [x_m]_{m in S_0} + b_g``. Branch k costs ``c_k`` (relative, the most expensive
+    branch costs 1; by default the share of ``sum_m d_m`` it reads; models set the encoders'
+    measured FLOPs with :meth:`set_costs`).
+
+    * Training: soft gates ``g = softmax(s / T)``, ``z = sum_k g_k F_k``, and
+      :meth:`auxiliary_loss` returns the resource penalty ``lambda * mean_batch(sum_k g_k c_k)``
+      to add to the task loss.
+    * Evaluation: hard gates, ``k* = argmax_k s_k``, ``z = F_{k*}``, and only the chosen branch
+      is computed for each example; with :meth:`fuse_routed`, the features a branch needs
+      beyond ``S_0`` are fetched (e.g. encoded) only for the examples routed to it.
+      :meth:`routing_report` gives the fraction of examples per branch and the compute saved.
+
+    Args:
+        input_dims: ``{name: d_m}``, at least two modalities.
+        output_dim: size of ``z``.
+        branches: modality subsets, cheapest first; default ``[[first modality], all]``.
+        penalty: ``lambda >= 0``.
+        temperature: soft-gate temperature ``T > 0``.
+
+    Shapes:
+        inputs ``{name: (B, d_m)}`` -> ``(B, output_dim)``.
+    """
+
+    min_modalities = 2
+
+    def __init__(self, input_dims: Mapping[str, int], output_dim: int, branches: Sequence[Sequence[str]] | None = None,
+                 penalty: float = 0.05, temperature: float = 1.0) -> None:
+        super().__init__(input_dims, output_dim)
+        names = list(self.input_dims)
+        branches = [list(b) for b in (branches if branches is not None else [names[:1], names])]
+        for b in branches:
+            unknown = [m for m in b if m not in self.input_dims]
+            if not b or unknown or len(set(b)) != len(b):
+                raise ConfigError(f"branches: {b} must be distinct modalities out of {names}")
+        if len(branches) < 2:
+            raise ConfigError(f"branches: dynamic fusion needs at least two branches, got {branches}")
+        self.shared = [m for m in names if all(m in b for b in branches)]
+        if not self.shared:
+            raise ConfigError(f"branches {branches} share no modality; the gate reads the modalities all branches read")
+        if not penalty >= 0 or not temperature > 0:
+            raise ConfigError(f"penalty must be >= 0 and temperature > 0, got {penalty!r} and {temperature!r}")
+        self.branches, self.penalty, self.temperature = branches, float(penalty), float(temperature)
+        self.branch_fusions = nn.ModuleList(
+            ConcatFusion({m: self.input_dims[m] for m in b}, output_dim) for b in branches
+        )
+        self.gate = nn.Linear(sum(self.input_dims[m] for m in self.shared), len(branches))
+        self.register_buffer("costs", torch.ones(len(branches)), persistent=False)
+        self.set_costs({m: float(d) for m, d in self.input_dims.items()})
+        self.register_buffer("route_counts", torch.zeros(len(branches)), persistent=False)
+        self._expected_cost: torch.Tensor | None = None
+
+    @property
+    def branch_names(self) -> list[str]:
+        """``"a+b"`` for a branch reading modalities a and b."""
+        return ["+".join(b) for b in self.branches]
+
+    def set_costs(self, modality_costs: Mapping[str, float]) -> None:
+        """Set branch costs to the summed cost of the modalities each reads, the largest scaled to 1."""
+        cost = torch.tensor([sum(float(modality_costs[m]) for m in b) for b in self.branches])
+        self.costs.copy_(cost / cost.max())
+
+    def gate_scores(self, shared: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``(B, K)`` branch scores from the shared modalities."""
+        return self.gate(torch.cat([shared[m] for m in self.shared], dim=-1))
+
+    def auxiliary_loss(self) -> torch.Tensor | None:
+        """``lambda * expected cost`` of the last training forward pass, else ``None``."""
+        cost, self._expected_cost = self._expected_cost, None
+        return None if cost is None else self.penalty * cost
+
+    def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        if not self.training:
+            return self.fuse_routed(inputs, lambda mods, rows: {m: inputs[m][rows] for m in mods})
+        g = torch.softmax(self.gate_scores(inputs) / self.temperature, dim=-1)  # (B, K)
+        self._expected_cost = (g * self.costs).sum(-1).mean()
+        outs = torch.stack([f.fuse({m: inputs[m] for m in b}) for f, b in zip(self.branch_fusions, self.branches)], -1)
+        return (outs * g.unsqueeze(-2)).sum(-1)
+
+    def fuse_routed(self, shared: Mapping[str, torch.Tensor], fetch: Fetch) -> torch.Tensor:
+        """Hard routing: each example through its argmax branch only.
+
+        Args:
+            shared: ``{m: (B, d_m)}`` for the shared modalities (more keys are ignored).
+            fetch: returns the other modalities' features for the given example rows only.
+
+        Returns:
+            ``(B, output_dim)``; also adds the routing to :attr:`route_counts`.
+        """
+        choice = self.gate_scores(shared).argmax(-1)  # (B,)
+        first = shared[self.shared[0]]
+        z = first.new_empty(first.shape[0], self.output_dim)
+        for k, (fusion, branch) in enumerate(zip(self.branch_fusions, self.branches)):
+            rows = torch.nonzero(choice == k).flatten()
+            self.route_counts[k] += len(rows)
+            if len(rows) == 0:
+                continue
+            extra = [m for m in branch if m not in self.shared]
+            x = {m: shared[m][rows] for m in branch if m in self.shared}
+            x.update(fetch(extra, rows) if extra else {})
+            z[rows] = fusion.fuse(x)
+        return z
+
+    def reset_routing(self) -> None:
+        """Zero :attr:`route_counts`."""
+        self.route_counts.zero_()
+
+    def routing_report(self) -> dict[str, object]:
+        """Fractions of examples per branch since :meth:`reset_routing`, and the compute saved.
+
+        ``compute_saved = 1 - sum_k f_k c_k / max_k c_k``: the share of the most expensive
+        branch's cost that routing avoided.
+        """
+        n = float(self.route_counts.sum())
+        frac = (self.route_counts / n) if n else torch.zeros_like(self.route_counts)
+        return {
+            "examples": int(n),
+            "fraction": {name: float(f) for name, f in zip(self.branch_names, frac)},
+            "relative_cost": {name: float(c) for name, c in zip(self.branch_names, self.costs)},
+            "compute_saved": float(1 - (frac * self.costs).sum()) if n else 0.0,
+        }

@@ -1,0 +1,66 @@
+"""Transformer fusion: self-attention over the tokens of every modality together."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch import nn
+
+from polymodal.errors import ConfigError
+from polymodal.fusion.base import Fusion
+
+
+def as_sequence(x: torch.Tensor) -> torch.Tensor:
+    """``(B, d) -> (B, 1, d)``; a sequence ``(B, T, d)`` is returned as it is."""
+    return x.unsqueeze(1) if x.dim() == 2 else x
+
+
+def check_heads(d_model: int, heads: int, layers: int) -> None:
+    """Raise :class:`ConfigError` unless ``heads`` divides ``d_model`` and ``layers >= 1``."""
+    if not isinstance(heads, int) or heads < 1 or d_model % heads:
+        raise ConfigError(f"heads must be a positive int dividing d_model={d_model}, got {heads!r}")
+    if not isinstance(layers, int) or layers < 1:
+        raise ConfigError(f"layers must be a positive int, got {layers!r}")
+
+
+class TransformerFusion(Fusion):
+    """Transformer fusion: every modality becomes tokens, the tokens of all modalities go
+    through one Transformer encoder (Vaswani et al., NeurIPS 2017) together, and the mean of
+    its outputs is projected:
+
+    ``s_m = x_m W_m + e_m``, ``Y = Encoder([s_1; ...; s_M])``, ``z = mean_t(Y) W_o + b_o``,
+
+    where ``e_m`` is a learned modality embedding. A vector ``(B, d_m)`` is one token, so on
+    encoded features this is attention over one token per modality; on a sequence
+    ``(B, T_m, d_m)`` (for example the patches of a raw image) every step is a token, the
+    sequences may have different lengths, and every token attends to every other, within and
+    across modalities (no causal mask). Pre-norm layers, GELU, feed-forward size ``2 d_model``.
+
+    Args:
+        input_dims: ``{name: d_m}``, at least one modality.
+        output_dim: size of ``z``.
+        d_model: token size; ``heads`` must divide it.
+        heads: attention heads.
+        layers: encoder layers.
+        dropout: dropout inside the encoder.
+
+    Shapes:
+        inputs ``{name: (B, d_m)}`` or ``{name: (B, T_m, d_m)}`` -> ``(B, output_dim)``.
+    """
+
+    def __init__(self, input_dims: Mapping[str, int], output_dim: int, d_model: int = 64, heads: int = 4,
+                 layers: int = 2, dropout: float = 0.1) -> None:
+        super().__init__(input_dims, output_dim)
+        check_heads(d_model, heads, layers)
+        self.projections = nn.ModuleDict({m: nn.Linear(d, d_model) for m, d in self.input_dims.items()})
+        self.modality_embeddings = nn.Parameter(torch.randn(len(self.input_dims), d_model) * 0.02)
+        layer = nn.TransformerEncoderLayer(d_model, heads, 2 * d_model, dropout, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False)
+        self.output = nn.Linear(d_model, output_dim)
+
+    def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        tokens = [self.projections[m](as_sequence(x)) + self.modality_embeddings[i]
+                  for i, (m, x) in enumerate(inputs.items())]
+        return self.output(self.encoder(torch.cat(tokens, dim=1)).mean(dim=1))

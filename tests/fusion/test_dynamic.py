@@ -1,0 +1,61 @@
+import pytest
+import torch
+
+from polymodal.errors import ConfigError
+from polymodal.fusion import DynamicFusion
+
+DIMS = {"a": 3, "b": 4, "c": 2}
+BRANCHES = [["a"], ["a", "b"], ["a", "b", "c"]]
+
+
+def test_training_blends_branches_and_returns_the_resource_penalty():
+    torch.manual_seed(0)
+    f = DynamicFusion(DIMS, 5, branches=BRANCHES, penalty=0.3).train()
+    assert f.shared == ["a"] and f.costs.tolist() == pytest.approx([3 / 9, 7 / 9, 1.0])
+    x = {m: torch.randn(6, d) for m, d in DIMS.items()}
+    z = f(x)
+    g = torch.softmax(f.gate(x["a"]), -1)
+    outs = [fb.fuse({m: x[m] for m in b}) for fb, b in zip(f.branch_fusions, BRANCHES)]
+    torch.testing.assert_close(z, sum(g[:, k : k + 1] * o for k, o in enumerate(outs)))
+    torch.testing.assert_close(f.auxiliary_loss(), 0.3 * (g * f.costs).sum(-1).mean())
+    assert f.auxiliary_loss() is None  # consumed once per forward pass
+
+
+def test_evaluation_routes_each_example_through_its_argmax_branch_only():
+    torch.manual_seed(1)
+    f = DynamicFusion(DIMS, 5, branches=BRANCHES).eval()
+    x = {m: torch.randn(40, d) for m, d in DIMS.items()}
+    choice = f.gate(x["a"]).argmax(-1)
+    z = f(x)
+    for i in range(40):  # plain loop over examples
+        k = int(choice[i])
+        expected = f.branch_fusions[k].fuse({m: x[m][i : i + 1] for m in BRANCHES[k]})
+        torch.testing.assert_close(z[i : i + 1], expected)
+    fetched = []
+
+    def fetch(mods, rows):
+        fetched.append((tuple(mods), rows.tolist()))
+        return {m: x[m][rows] for m in mods}
+
+    f.reset_routing()
+    torch.testing.assert_close(f.fuse_routed({"a": x["a"]}, fetch), z)
+    for mods, rows in fetched:  # features beyond the shared ones are fetched only for routed examples
+        k = len(mods)
+        assert rows == torch.nonzero(choice == k).flatten().tolist()
+    report = f.routing_report()
+    counts = torch.bincount(choice, minlength=3).double() / 40
+    assert report["examples"] == 40
+    assert list(report["fraction"].values()) == pytest.approx(counts.tolist())
+    assert report["compute_saved"] == pytest.approx(1 - float((counts * f.costs.double()).sum()))
+
+
+def test_options():
+    assert DynamicFusion(DIMS, 5).branches == [["a"], ["a", "b", "c"]]
+    with pytest.raises(ConfigError, match="share no modality"):
+        DynamicFusion(DIMS, 5, branches=[["a"], ["b"]])
+    with pytest.raises(ConfigError, match=r"branches: \['a', 'x'\] must be distinct modalities"):
+        DynamicFusion(DIMS, 5, branches=[["a"], ["a", "x"]])
+    with pytest.raises(ConfigError, match="at least two branches"):
+        DynamicFusion(DIMS, 5, branches=[["a"]])
+    with pytest.raises(ConfigError, match="penalty must be >= 0"):
+        DynamicFusion(DIMS, 5, penalty=-1)
