@@ -8,7 +8,8 @@ Any further options are passed to ``polymodal bench``. The bench's output folder
 ``runs/bench-<dataset>``, so an interrupted run resumes. The section of ``docs/benchmarks.md``
 for the data set (between ``<!-- bench:NAME -->`` markers) is replaced by the table, the
 command, the seed, whether every fusion beats the better unimodal baseline, and the accuracy
-figure (``docs/figures/bench-NAME-accuracy.png``).
+figures (``docs/figures/bench-NAME-{accuracy,parameters,train_time_s}.png``). With ``--seeds 0,1,2``
+the table gives the mean ± standard deviation of accuracy over the seeds.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from polymodal.bench.report import figures, markdown_table
+from polymodal.bench.report import figures, markdown_table, routing_notes
 from polymodal.io import atomic_write, atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,17 +61,23 @@ def main() -> int:
     if status != 0:  # polymodal bench has already printed its one-line error
         return status
     results = json.loads((out / "results.json").read_text())
-    fig = ROOT / "docs" / "figures" / f"bench-{args.dataset}-accuracy.png"
-    png = base64.b64decode(figures(results)["accuracy"])
-    atomic_write(fig, lambda tmp: tmp.write_bytes(png))
+    figs = {}
+    for key, encoded in figures(results).items():
+        figs[key] = ROOT / "docs" / "figures" / f"bench-{args.dataset}-{key}.png"
+        png = base64.b64decode(encoded)
+        atomic_write(figs[key], lambda tmp, png=png: tmp.write_bytes(png))
+    links = " ".join(f"![{key}]({path.relative_to(DOC.parent).as_posix()})" for key, path in figs.items())
+    notes = routing_notes(results)
     shown = " ".join(shlex.quote(a) for a in ["polymodal", "bench", "--dataset", args.dataset, *extra])
     body = (
         f"### {args.dataset}\n\n"
-        f"Command: `{shown}` (seed {results['settings']['train_config']['seed']}; "
+        f"Command: `{shown}` (seeds {', '.join(map(str, results['seeds']))}; accuracy: mean ± s.d. over seeds, "
+        f"times: median; "
         f"recorded with `python benchmarks/bench_to_docs.py --dataset {args.dataset} {' '.join(extra)}`)\n"
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, shared, 2 cores; timings are indicative.\n\n"
         + markdown_table(results)
-        + f"\n{fusion_verdict(results)}\n\n![test accuracy]({fig.relative_to(DOC.parent).as_posix()})\n"
+        + (f"\n{notes}" if notes else "")
+        + f"\n{fusion_verdict(results)}\n\n{links}\n"
     )
     text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n"
     atomic_write_text(DOC, replace_section(text, args.dataset, body))

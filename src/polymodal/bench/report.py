@@ -51,13 +51,16 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
 
 
 def routing_notes(results: dict[str, Any]) -> str:
-    """One Markdown line per dynamic-fusion method: share of test examples per branch, compute saved."""
+    """Markdown notes: per dynamic-fusion method, the share of test examples per branch and the
+    compute saved; per skipped method, why."""
     lines = []
     for name, row in results["methods"].items():
         if "routing" in row:
             shares = ", ".join(f"{b} {f:.0%}" for b, f in row["routing"]["fraction"].items())
             lines.append(f"- `{name}` routed the test examples to {shares}; encoder compute saved: "
                          f"{row['routing']['compute_saved']:.0%}.\n")
+    for name, reason in results.get("skipped", {}).items():
+        lines.append(f"- `{name}` was not run: {reason}.\n")
     return "".join(lines)
 
 

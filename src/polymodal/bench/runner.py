@@ -14,7 +14,7 @@ from polymodal.errors import ConfigError
 from polymodal.fusion.registry import fusion_names
 from polymodal.bench.summary import summarize
 from polymodal.io import atomic_write_json
-from polymodal.models.build import UNIMODAL, ModelConfig
+from polymodal.models.build import UNIMODAL, ModelConfig, build_model
 from polymodal.training.fit import TrainConfig, fit
 
 RESULTS_FILE = "results.json"
@@ -102,8 +102,11 @@ def run_bench(
         on_result: called with the results dict after each run.
 
     Returns:
-        ``{"settings", "seeds", "runs": {method: {seed: fit result}}, "methods": {method: summary}}``,
-        where a summary (see :func:`~polymodal.bench.summary.summarize`) covers the seeds done.
+        ``{"settings", "seeds", "runs": {method: {seed: fit result}}, "methods": {method: summary},
+        "skipped": {method: reason}}``, where a summary (see
+        :func:`~polymodal.bench.summary.summarize`) covers the seeds done, and ``skipped`` lists
+        the methods whose model cannot be built at these sizes (e.g. tensor fusion of six
+        64-dimensional modalities, ``65**6 * 64`` weights) with the reason.
 
     Raises:
         ConfigError: ``out_dir`` holds results made with other settings.
@@ -124,11 +127,12 @@ def run_bench(
     methods = bench_methods(dataset, fusions)
     total = len(methods) * len(seeds)
     results: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
 
     def collect() -> dict[str, Any]:
         done = {m.name: runs[m.name] for m in methods if runs.get(m.name)}
         results.update(settings=settings, seeds=sorted({int(s) for r in runs.values() for s in r} | set(seeds)),
-                       runs=done, methods={name: summarize(name, r) for name, r in done.items()})
+                       runs=done, methods={name: summarize(name, r) for name, r in done.items()}, skipped=skipped)
         return results
 
     for s_index, seed in enumerate(seeds):
@@ -138,6 +142,11 @@ def run_bench(
                 continue
             data = dataset.select(list(method.modalities))
             config = ModelConfig.for_dataset(data, method.fusion, **model_options)
+            try:
+                build_model(config)  # a fusion that cannot exist at these sizes is reported, not fatal
+            except ConfigError as exc:
+                skipped[method.name] = str(exc)
+                continue
             result = fit(data, config, replace(train_config, seed=seed), out_dir / "runs" / method.slug / f"seed-{seed}",
                          callbacks=[*callbacks, *extra], progress_bar=False)
             result["method"] = method.name

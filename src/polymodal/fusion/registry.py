@@ -48,8 +48,9 @@ FUSIONS: dict[str, FusionFactory] = {
 #: Fusions that read token sequences made from the raw inputs (patches), not encoder embeddings.
 READS_TOKENS = frozenset({"cross-modal-transformer", "raw"})
 
-#: The experts of ``mixture`` unless ``experts=[...]`` says otherwise.
-DEFAULT_EXPERTS = ("additive", "multiplicative", "low-rank")
+#: The experts of ``mixture`` unless ``experts=[...]`` says otherwise: no interaction, element-wise
+#: products, and an MLP over the concatenation.
+DEFAULT_EXPERTS = ("additive", "multiplicative", "nonlinear")
 
 
 def _mixture(dims: dict[str, int], hidden_dim: int, num_classes: int, experts: tuple[str, ...] = DEFAULT_EXPERTS,
