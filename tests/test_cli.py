@@ -17,9 +17,12 @@ def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
     (["bench", "--dataset", "mfeat", "--data-dir", "no/such/dir"], "data directory no/such/dir does not exist"),
     (["bench", "--epochs", "many"], "'--epochs'"),
     (["train", "--fusion", "tensr"], "--fusion: 'tensr' is unknown"),
+    (["train", "--fusion", "polynomial", "--option", "order=5"], "order must be an int from 1 to the number of modalities (2), got 5"),
+    (["train", "--fusion", "low-rank", "--option", "rank"], "--option 'rank': expected KEY=VALUE"),
     (["data", "info", "avmnist", "--data-dir", "."], "missing data file"),
     (["bench", "--no-such-option"], "No such option"),
     (["bench", "--seed", "-1"], "'--seed'"),
+    (["bench", "--seeds", "0,x"], "--seeds: '0,x' is not a comma-separated list of integers"),
     (["train", "--accelerator", "tpu-of-dreams"], "--accelerator 'tpu-of-dreams'"),
     (["train", "--accelerator", "cpu", "--devices", "zero"], "--devices 'zero'"),
 ])

@@ -130,10 +130,12 @@ def train(
     strategy: str = typer.Option("auto", "--strategy"),
     num_nodes: int = typer.Option(1, "--num-nodes", min=1),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out."),
+    option: Optional[list[str]] = typer.Option(
+        None, "--option", help="A fusion option KEY=VALUE (VALUE read as JSON, else text), e.g. --option rank=8; repeatable."),
 ) -> None:
     """Train one model; write checkpoints, result.json and test_predictions.csv into --out."""
     from polymodal.fusion.registry import fusion_names
-    from polymodal.models.build import UNIMODAL, ModelConfig
+    from polymodal.models.build import UNIMODAL, ModelConfig, build_model
     from polymodal.training.fit import fit
 
     if fusion != UNIMODAL and fusion not in fusion_names():
@@ -143,10 +145,26 @@ def train(
     if modalities:
         ds = ds.select([m.strip() for m in modalities.split(",") if m.strip()])
     out = out or Path("runs") / f"train-{dataset}-{fusion}"
-    result = fit(ds, ModelConfig.for_dataset(ds, fusion), config, out, resume=resume)
+    model_config = ModelConfig.for_dataset(ds, fusion, fusion_options=_fusion_options(option or []))
+    build_model(model_config)  # a bad option fails here, in one line, before any training
+    result = fit(ds, model_config, config, out, resume=resume)
     if _is_rank_zero():
         keys = ("test_accuracy", "test_macro_f1", "test_samples", "parameters", "train_time_s", "checkpoint")
         console.print_json(json.dumps({k: result[k] for k in keys}))
+
+
+def _fusion_options(pairs: list[str]) -> dict:
+    """``["rank=8", "gate=hard"]`` -> ``{"rank": 8, "gate": "hard"}``."""
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option {pair!r}: expected KEY=VALUE, e.g. --option rank=8")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
+    return options
 
 
 @data_app.command("info")

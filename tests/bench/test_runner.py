@@ -6,6 +6,7 @@ import pytest
 
 from polymodal.bench import bench_methods, parse_fusions, run_bench
 from polymodal.bench.runner import parse_seeds
+from polymodal.data import load_dataset
 from polymodal.errors import ConfigError
 from polymodal.fusion import fusion_names
 from polymodal.training import TrainConfig
@@ -82,3 +83,11 @@ def test_seeds_are_summarised_and_added_seeds_run_alone(digits, tmp_path):
         parse_seeds("0,x")
     with pytest.raises(ConfigError, match=r"must list integers in \[0, 2\*\*32\)"):
         parse_seeds([-1])
+
+
+def test_a_fusion_too_large_for_the_data_set_is_reported_not_fatal(data_dir, tmp_path):
+    mfeat = load_dataset("mfeat", data_dir)
+    results = run_bench(mfeat, ["tensor", "low-rank"], TrainConfig(epochs=1, accelerator="cpu"), tmp_path)
+    assert "tensor" not in results["methods"] and "low-rank" in results["methods"]
+    weights = 65**6 * 64  # prod(d_m + 1) x output size, six 64-dimensional embeddings
+    assert f"{weights:,}" in results["skipped"]["tensor"] and "low-rank" in results["skipped"]["tensor"]

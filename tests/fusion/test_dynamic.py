@@ -8,9 +8,9 @@ DIMS = {"a": 3, "b": 4, "c": 2}
 BRANCHES = [["a"], ["a", "b"], ["a", "b", "c"]]
 
 
-def test_training_blends_branches_and_returns_the_resource_penalty():
+def test_soft_training_blends_branches_and_returns_the_resource_penalty():
     torch.manual_seed(0)
-    f = DynamicFusion(DIMS, 5, branches=BRANCHES, penalty=0.3).train()
+    f = DynamicFusion(DIMS, 5, branches=BRANCHES, penalty=0.3, train_gate="soft").train()
     assert f.shared == ["a"] and f.costs.tolist() == pytest.approx([3 / 9, 7 / 9, 1.0])
     x = {m: torch.randn(6, d) for m, d in DIMS.items()}
     z = f(x)
@@ -19,6 +19,19 @@ def test_training_blends_branches_and_returns_the_resource_penalty():
     torch.testing.assert_close(z, sum(g[:, k : k + 1] * o for k, o in enumerate(outs)))
     torch.testing.assert_close(f.auxiliary_loss(), 0.3 * (g * f.costs).sum(-1).mean())
     assert f.auxiliary_loss() is None  # consumed once per forward pass
+
+
+def test_hard_training_uses_one_branch_per_example_with_the_soft_gradient():
+    torch.manual_seed(0)
+    f = DynamicFusion(DIMS, 5, branches=BRANCHES, penalty=0.3, train_gate="hard").train()
+    x = {m: torch.randn(64, d) for m, d in DIMS.items()}
+    z = f(x)
+    outs = torch.stack([fb.fuse({m: x[m] for m in b}) for fb, b in zip(f.branch_fusions, BRANCHES)])  # (K, B, o)
+    hits = (z.unsqueeze(0) - outs).abs().amax(-1) < 1e-6  # (K, B): which branch each example's output is
+    assert torch.equal(hits.sum(0), torch.ones(64, dtype=torch.long))
+    assert len(hits.nonzero()[:, 0].unique()) > 1  # the sample explores several branches
+    (z.sum() + f.auxiliary_loss()).backward()
+    assert f.gate.weight.grad.abs().sum() > 0
 
 
 def test_evaluation_routes_each_example_through_its_argmax_branch_only():
@@ -49,7 +62,10 @@ def test_evaluation_routes_each_example_through_its_argmax_branch_only():
     assert report["compute_saved"] == pytest.approx(1 - float((counts * f.costs.double()).sum()))
 
 
-def test_options():
+def test_options_and_parameter_count():
+    f = DynamicFusion(DIMS, 5, branches=BRANCHES)
+    branch_weights = (3 + 1) * 5 + (7 + 1) * 5 + (9 + 1) * 5  # one linear map per branch
+    assert sum(p.numel() for p in f.parameters()) == branch_weights + (3 + 1) * 3  # gate on 'a', 3 branches
     assert DynamicFusion(DIMS, 5).branches == [["a"], ["a", "b", "c"]]
     with pytest.raises(ConfigError, match="share no modality"):
         DynamicFusion(DIMS, 5, branches=[["a"], ["b"]])
@@ -57,5 +73,7 @@ def test_options():
         DynamicFusion(DIMS, 5, branches=[["a"], ["a", "x"]])
     with pytest.raises(ConfigError, match="at least two branches"):
         DynamicFusion(DIMS, 5, branches=[["a"]])
+    with pytest.raises(ConfigError, match="train_gate must be 'hard' or 'soft'"):
+        DynamicFusion(DIMS, 5, train_gate="gumbel")
     with pytest.raises(ConfigError, match="penalty must be >= 0"):
         DynamicFusion(DIMS, 5, penalty=-1)

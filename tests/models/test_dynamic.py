@@ -33,6 +33,13 @@ def test_the_expensive_encoder_runs_only_for_examples_routed_to_it():
         logits = model(x)
     routed = model.fusion.gate(model.encoders["vec"](x["vec"])).argmax(-1)
     assert seen == [int((routed == 1).sum())]
+    with torch.no_grad():  # each example's logits are those of its branch, inputs in the branch's order
+        e = model.encode(x)
+        per_branch = [model.head(f.fuse({m: e[m] for m in b}))
+                      for f, b in zip(model.fusion.branch_fusions, model.fusion.branches)]
+    expected = torch.stack([per_branch[int(k)][i] for i, k in enumerate(routed)])
+    torch.testing.assert_close(logits, expected)
+    assert 0 < int((routed == 1).sum()) < 10, "the test needs both branches used"
     model.train()
     assert model(x).shape == cheap.shape == logits.shape == (10, 3)  # training runs every branch
     assert seen[-1] == 10 and model.auxiliary_loss() is not None

@@ -10,6 +10,7 @@ from torch import nn
 from polymodal.errors import ConfigError
 from polymodal.fusion.base import Fusion
 from polymodal.fusion.concat import ConcatFusion
+from polymodal.fusion.gates import gate_weights
 
 #: fetch(modalities, rows) -> {modality: (len(rows), d_m)}: the features of the given examples.
 Fetch = Callable[[Sequence[str], torch.Tensor], dict[str, torch.Tensor]]
@@ -26,9 +27,12 @@ class DynamicFusion(Fusion):
     branch costs 1; by default the share of ``sum_m d_m`` it reads; models set the encoders'
     measured FLOPs with :meth:`set_costs`).
 
-    * Training: soft gates ``g = softmax(s / T)``, ``z = sum_k g_k F_k``, and
-      :meth:`auxiliary_loss` returns the resource penalty ``lambda * mean_batch(sum_k g_k c_k)``
-      to add to the task loss.
+    * Training: gate probabilities ``p = softmax(s / T)``; :meth:`auxiliary_loss` returns the
+      resource penalty ``lambda * mean_batch(sum_k p_k c_k)`` (the expected cost) to add to the
+      task loss. With ``train_gate="soft"`` (default) the branches are blended,
+      ``z = sum_k p_k F_k``; with ``train_gate="hard"`` the forward pass uses a one-hot
+      straight-through Gumbel-softmax sample of ``p`` (each branch then trains alone, as it
+      runs at inference) and the backward pass the soft gates' gradient.
     * Evaluation: hard gates, ``k* = argmax_k s_k``, ``z = F_{k*}``, and only the chosen branch
       is computed for each example; with :meth:`fuse_routed`, the features a branch needs
       beyond ``S_0`` are fetched (e.g. encoded) only for the examples routed to it.
@@ -39,7 +43,8 @@ class DynamicFusion(Fusion):
         output_dim: size of ``z``.
         branches: modality subsets, cheapest first; default ``[[first modality], all]``.
         penalty: ``lambda >= 0``.
-        temperature: soft-gate temperature ``T > 0``.
+        temperature: gate temperature ``T > 0``.
+        train_gate: ``"soft"`` (blend) or ``"hard"`` (straight-through) in training.
 
     Shapes:
         inputs ``{name: (B, d_m)}`` -> ``(B, output_dim)``.
@@ -48,7 +53,7 @@ class DynamicFusion(Fusion):
     min_modalities = 2
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int, branches: Sequence[Sequence[str]] | None = None,
-                 penalty: float = 0.05, temperature: float = 1.0) -> None:
+                 penalty: float = 0.05, temperature: float = 1.0, train_gate: str = "soft") -> None:
         super().__init__(input_dims, output_dim)
         names = list(self.input_dims)
         branches = [list(b) for b in (branches if branches is not None else [names[:1], names])]
@@ -63,7 +68,10 @@ class DynamicFusion(Fusion):
             raise ConfigError(f"branches {branches} share no modality; the gate reads the modalities all branches read")
         if not penalty >= 0 or not temperature > 0:
             raise ConfigError(f"penalty must be >= 0 and temperature > 0, got {penalty!r} and {temperature!r}")
+        if train_gate not in ("hard", "soft"):
+            raise ConfigError(f"train_gate must be 'hard' or 'soft', got {train_gate!r}")
         self.branches, self.penalty, self.temperature = branches, float(penalty), float(temperature)
+        self.train_gate = train_gate
         self.branch_fusions = nn.ModuleList(
             ConcatFusion({m: self.input_dims[m] for m in b}, output_dim) for b in branches
         )
@@ -95,8 +103,10 @@ class DynamicFusion(Fusion):
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         if not self.training:
             return self.fuse_routed(inputs, lambda mods, rows: {m: inputs[m][rows] for m in mods})
-        g = torch.softmax(self.gate_scores(inputs) / self.temperature, dim=-1)  # (B, K)
-        self._expected_cost = (g * self.costs).sum(-1).mean()
+        scores = self.gate_scores(inputs)  # (B, K)
+        p = torch.softmax(scores / self.temperature, dim=-1)
+        self._expected_cost = (p * self.costs).sum(-1).mean()
+        g = p if self.train_gate == "soft" else gate_weights(scores, "hard", self.temperature, training=True)
         outs = torch.stack([f.fuse({m: inputs[m] for m in b}) for f, b in zip(self.branch_fusions, self.branches)], -1)
         return (outs * g.unsqueeze(-2)).sum(-1)
 
@@ -119,8 +129,8 @@ class DynamicFusion(Fusion):
             if len(rows) == 0:
                 continue
             extra = [m for m in branch if m not in self.shared]
-            x = {m: shared[m][rows] for m in branch if m in self.shared}
-            x.update(fetch(extra, rows) if extra else {})
+            fetched = fetch(extra, rows) if extra else {}
+            x = {m: fetched[m] if m in fetched else shared[m][rows] for m in branch}  # the branch's order
             z[rows] = fusion.fuse(x)
         return z
 

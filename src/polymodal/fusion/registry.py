@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from polymodal.errors import ConfigError
 from polymodal.fusion.additive import AdditiveFusion
@@ -24,25 +24,32 @@ from polymodal.fusion.transformer import TransformerFusion
 
 #: name -> factory(input_dims, hidden_dim, num_classes, **options) -> Fusion
 FusionFactory = Callable[..., Fusion]
+
+
+def _sized(cls: Callable[..., Fusion], **defaults: Any) -> FusionFactory:
+    """Factory of a fusion whose output size is ``hidden_dim``: ``cls(dims, hidden_dim, **defaults, **options)``."""
+    return lambda dims, hidden_dim, num_classes, **kw: cls(dims, hidden_dim, **{**defaults, **kw})
+
+
 FUSIONS: dict[str, FusionFactory] = {
     "early": lambda dims, hidden_dim, num_classes, **kw: ConcatFusion(dims, **kw),
     "late": lambda dims, hidden_dim, num_classes, **kw: LateFusion(dims, num_classes, hidden_dim=hidden_dim, **kw),
-    "additive": lambda dims, hidden_dim, num_classes, **kw: AdditiveFusion(dims, hidden_dim, **kw),
-    "multiplicative": lambda dims, hidden_dim, num_classes, **kw: MultiplicativeFusion(dims, hidden_dim, **kw),
-    "bilinear": lambda dims, hidden_dim, num_classes, **kw: BilinearFusion(dims, hidden_dim, **kw),
-    "tensor": lambda dims, hidden_dim, num_classes, **kw: TensorFusion(dims, hidden_dim, **kw),
-    "low-rank": lambda dims, hidden_dim, num_classes, **kw: LowRankFusion(dims, hidden_dim, **kw),
-    "polynomial": lambda dims, hidden_dim, num_classes, **kw: PolynomialFusion(dims, hidden_dim, **kw),
-    "gated": lambda dims, hidden_dim, num_classes, **kw: GatedFusion(dims, hidden_dim, **kw),
-    "gated-hard": lambda dims, hidden_dim, num_classes, **kw: GatedFusion(dims, hidden_dim, **{"gate": "hard", **kw}),
+    "additive": _sized(AdditiveFusion),
+    "multiplicative": _sized(MultiplicativeFusion),
+    "bilinear": _sized(BilinearFusion),
+    "tensor": _sized(TensorFusion),
+    "low-rank": _sized(LowRankFusion),
+    "polynomial": _sized(PolynomialFusion),
+    "gated": _sized(GatedFusion),
+    "gated-hard": _sized(GatedFusion, gate="hard"),
     "modality-shift": lambda dims, hidden_dim, num_classes, **kw: ModalityShiftingFusion(dims, **kw),
-    "mixture": lambda dims, hidden_dim, num_classes, **kw: _mixture(dims, hidden_dim, num_classes, **kw),
-    "mixture-hard": lambda dims, hidden_dim, num_classes, **kw: _mixture(dims, hidden_dim, num_classes, **{"gate": "hard", **kw}),
-    "dynamic": lambda dims, hidden_dim, num_classes, **kw: DynamicFusion(dims, hidden_dim, **kw),
-    "nonlinear": lambda dims, hidden_dim, num_classes, **kw: NonlinearFusion(dims, hidden_dim, **kw),
-    "transformer": lambda dims, hidden_dim, num_classes, **kw: TransformerFusion(dims, hidden_dim, **kw),
-    "cross-modal-transformer": lambda dims, hidden_dim, num_classes, **kw: CrossModalTransformerFusion(dims, hidden_dim, **kw),
-    "raw": lambda dims, hidden_dim, num_classes, **kw: TransformerFusion(dims, hidden_dim, **kw),
+    "mixture": lambda dims, hidden_dim, num_classes, **kw: _mixture(dims, hidden_dim, **kw),
+    "mixture-hard": lambda dims, hidden_dim, num_classes, **kw: _mixture(dims, hidden_dim, **{"gate": "hard", **kw}),
+    "dynamic": _sized(DynamicFusion),
+    "nonlinear": _sized(NonlinearFusion),
+    "transformer": _sized(TransformerFusion),
+    "cross-modal-transformer": _sized(CrossModalTransformerFusion),
+    "raw": _sized(TransformerFusion),
 }
 
 #: Fusions that read token sequences made from the raw inputs (patches), not encoder embeddings.
@@ -53,12 +60,12 @@ READS_TOKENS = frozenset({"cross-modal-transformer", "raw"})
 DEFAULT_EXPERTS = ("additive", "multiplicative", "nonlinear")
 
 
-def _mixture(dims: dict[str, int], hidden_dim: int, num_classes: int, experts: tuple[str, ...] = DEFAULT_EXPERTS,
+def _mixture(dims: dict[str, int], hidden_dim: int, experts: Sequence[str] = DEFAULT_EXPERTS,
              **kw: Any) -> MixtureOfFusions:
-    nested = [e for e in experts if e.startswith("mixture") or e not in FUSIONS or e in READS_TOKENS]
+    nested = [e for e in experts if e.startswith("mixture") or e == "dynamic" or e not in FUSIONS or e in READS_TOKENS]
     if nested:
         raise ConfigError(f"experts: {nested[0]!r} cannot be a mixture expert; choose vector fusions from {', '.join(FUSIONS)}")
-    return MixtureOfFusions(dims, {e: make_fusion(e, dims, hidden_dim, num_classes) for e in experts}, **kw)
+    return MixtureOfFusions(dims, {e: make_fusion(e, dims, hidden_dim, num_classes=1) for e in experts}, **kw)
 
 
 def fusion_names() -> list[str]:
