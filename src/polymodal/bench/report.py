@@ -94,12 +94,13 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
     ax.tick_params(axis="x", rotation=45)
     out["accuracy"] = _png(fig)
     for key, label, log in (("parameters", "parameters", True), ("train_time_s", "training time (s)", False)):
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+        fig, ax = plt.subplots(figsize=(5, 3.5) if len(names) <= 10 else (9, 6))
         xs = [m[key] for m in methods]
         ax.scatter(xs, acc, c=colors, zorder=3)
         ax.errorbar(xs, acc, yerr=err, fmt="none", ecolor="0.6", zorder=2)
-        for x, y, n in zip(xs, acc, names):
-            ax.annotate(n, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
+        for rank, i in enumerate(sorted(range(len(names)), key=lambda j: acc[j])):  # stagger crowded labels
+            ax.annotate(names[i], (xs[i], acc[i]), textcoords="offset points", xytext=(4, 3 - 9 * (rank % 3)),
+                        fontsize=8 if len(names) <= 10 else 7)
         if log and min(xs) > 0 and max(xs) / min(xs) > 10:
             ax.set_xscale("log")
         else:
