@@ -1,0 +1,21 @@
+"""Information theory on discrete distributions: entropy, mutual information and relatives.
+
+Joint distributions are NumPy arrays with one axis per variable; :func:`empirical_joint` makes
+one from integer samples (plug-in estimate). Units: bits by default, ``base=np.e`` for nats.
+"""
+
+from polymodal.information.distributions import DistributionError, check_joint, empirical_joint
+from polymodal.information.measures import (
+    co_information,
+    conditional_entropy,
+    conditional_mutual_information,
+    entropy,
+    kl_divergence,
+    marginal,
+    mutual_information,
+)
+
+__all__ = [
+    "DistributionError", "check_joint", "co_information", "conditional_entropy", "conditional_mutual_information",
+    "empirical_joint", "entropy", "kl_divergence", "marginal", "mutual_information",
+]
