@@ -54,3 +54,13 @@ def test_bench_writes_results_and_report(tmp_path):
     assert "| late |" in (tmp_path / "b" / "results.md").read_text()
     again = polymodal("bench", "--fusions", "early,late", "--epochs", "3", "--out", str(tmp_path / "b"), "--accelerator", "cpu")
     assert again.returncode == 0 and json.loads((tmp_path / "b" / "results.json").read_text()) == results
+
+
+def test_fusions_lists_every_registered_fusion():
+    from polymodal.fusion import fusion_names
+
+    proc = polymodal("fusions")
+    assert proc.returncode == 0, proc.stderr
+    for name in fusion_names():
+        assert name in proc.stdout
+    assert "LowRankFusion" in proc.stdout and "raw patches" in proc.stdout

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from polymodal.errors import ConfigError, PolymodalError
@@ -151,6 +152,23 @@ def train(
     if _is_rank_zero():
         keys = ("test_accuracy", "test_macro_f1", "test_samples", "parameters", "train_time_s", "checkpoint")
         console.print_json(json.dumps({k: result[k] for k in keys}))
+
+
+@app.command()
+def fusions() -> None:
+    """List the fusions that --fusions and --fusion accept, with the class and source of each."""
+    from polymodal.fusion.registry import FUSIONS, READS_TOKENS, make_fusion
+
+    table = Table(title="fusions (formulas: docs/fusions.md or help(polymodal.fusion.<Class>))")
+    for col in ("name", "class", "reads"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("summary", overflow="fold", ratio=1)
+    for name in FUSIONS:
+        fusion = make_fusion(name, {"a": 4, "b": 4}, hidden_dim=4, num_classes=2)
+        doc = (type(fusion).__doc__ or "").strip().split("\n\n")[0]
+        summary = escape(" ".join(doc.replace("``", "").split()))  # formulas hold [..]: not Rich markup
+        table.add_row(name, type(fusion).__name__, "raw patches" if name in READS_TOKENS else "embeddings", summary)
+    console.print(table)
 
 
 def _fusion_options(pairs: list[str]) -> dict:
