@@ -4,7 +4,8 @@ Usage:
     python benchmarks/bench_to_docs.py --dataset avmnist --data-dir ../shared/data
     python benchmarks/bench_to_docs.py --dataset digits
 
-Any further options are passed to ``polymodal bench``. The bench's output folder defaults to
+Any further options are passed to ``polymodal bench``. ``--no-run`` only rewrites the section
+from the results already in the output folder (marked interim while some runs are missing). The bench's output folder defaults to
 ``runs/bench-<dataset>``, so an interrupted run resumes. The section of ``docs/benchmarks.md``
 for the data set (between ``<!-- bench:NAME -->`` markers) is replaced by the table, the
 command, the seed, whether every fusion beats the better unimodal baseline, and the accuracy
@@ -54,13 +55,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--no-run", action="store_true",
+                        help="only (re)write the section from the results already in --out, finished or not")
     args, extra = parser.parse_known_args()
     out = args.out or ROOT / "runs" / f"bench-{args.dataset}"
-    bench_args = ["bench", "--dataset", args.dataset, "--out", str(out), *extra]
-    status = subprocess.run([sys.executable, "-m", "polymodal", *bench_args]).returncode
-    if status != 0:  # polymodal bench has already printed its one-line error
-        return status
+    if not args.no_run:
+        bench_args = ["bench", "--dataset", args.dataset, "--out", str(out), *extra]
+        status = subprocess.run([sys.executable, "-m", "polymodal", *bench_args]).returncode
+        if status != 0:  # polymodal bench has already printed its one-line error
+            return status
     results = json.loads((out / "results.json").read_text())
+    seeds = results["seeds"]
+    short = {m: len(r) for m, r in results["runs"].items() if len(r) < len(seeds)}
+    partial = ""
+    if short:
+        partial = (f"**Interim** (the bench is still running): {sum(len(r) for r in results['runs'].values())} runs done. "
+                   + (f"Seeds done where fewer than {len(seeds)}: "
+                      + ", ".join(f"{m} {n}" for m, n in short.items()) + ". " if short else "")
+                   + "Methods not listed have not run yet.\n\n")
     figs = {}
     for key, encoded in figures(results).items():
         figs[key] = ROOT / "docs" / "figures" / f"bench-{args.dataset}-{key}.png"
@@ -75,6 +87,7 @@ def main() -> int:
         f"times: median; "
         f"recorded with `python benchmarks/bench_to_docs.py --dataset {args.dataset} {' '.join(extra)}`)\n"
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, shared, 2 cores; timings are indicative.\n\n"
+        + partial
         + markdown_table(results)
         + (f"\n{notes}" if notes else "")
         + f"\n{fusion_verdict(results)}\n\n{links}\n"
