@@ -72,7 +72,7 @@ def main() -> int:
         partial = (f"**Interim** (the bench is still running): {sum(len(r) for r in results['runs'].values())} runs done. "
                    + (f"Seeds done where fewer than {len(seeds)}: "
                       + ", ".join(f"{m} {n}" for m, n in short.items()) + ". " if short else "")
-                   + "Methods not listed have not run yet.\n\n")
+                   + "Fusions missing from the table have not run yet.\n\n")
     figs = {}
     for key, encoded in figures(results).items():
         figs[key] = ROOT / "docs" / "figures" / f"bench-{args.dataset}-{key}.png"
