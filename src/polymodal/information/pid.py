@@ -65,13 +65,13 @@ class PIDResult:
         return f"PID({terms} {self.unit}; certified to {self.gap:.1e})"
 
 
-def pid(p: np.ndarray, tol: float = 1e-9, base: float = 2, normalize: bool = False,
+def pid(p: np.ndarray, tol: float = 1e-8, base: float = 2, normalize: bool = False,
         max_iterations: int = 200) -> PIDResult:
     """The exact BROJA partial information decomposition of p(x1, x2, y).
 
     Args:
         p: joint distribution, shape ``(|X1|, |X2|, |Y|)``; zero-probability symbols are allowed.
-        tol: required certified gap, in the unit of ``base`` (default 1e-9).
+        tol: required certified gap, in the unit of ``base`` (default 1e-8).
         base: 2 for bits (default), ``np.e`` for nats.
         normalize: accept counts (any non-negative table) and divide by their total.
         max_iterations: safety limit of the solver (a warning says if the gap was not reached).
