@@ -25,6 +25,9 @@ def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
     (["bench", "--seeds", "0,x"], "--seeds: '0,x' is not a comma-separated list of integers"),
     (["train", "--accelerator", "tpu-of-dreams"], "--accelerator 'tpu-of-dreams'"),
     (["train", "--accelerator", "cpu", "--devices", "zero"], "--devices 'zero'"),
+    (["pid", "--dataset", "bits-and", "--estimator", "guess"], "--estimator: 'guess' is unknown"),
+    (["pid", "--dataset", "bits-and", "--modalities", "x1"], "exactly two modalities"),
+    (["pid", "--dataset", "bits-and", "--model", "no/such.ckpt"], "checkpoint no/such.ckpt does not exist"),
 ])
 def test_errors_are_one_line_and_non_zero(args, message, monkeypatch):
     monkeypatch.delenv("POLYMODAL_DATA_DIR", raising=False)
@@ -64,3 +67,13 @@ def test_fusions_lists_every_registered_fusion():
     for name in fusion_names():
         assert name in proc.stdout
     assert "LowRankFusion" in proc.stdout and "raw patches" in proc.stdout
+
+
+def test_pid_prints_the_terms_and_writes_json_and_a_chart(tmp_path):
+    proc = polymodal("pid", "--dataset", "bits-and", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "R" in proc.stdout and "cluster estimator on 2000 samples" in proc.stdout
+    result = json.loads((tmp_path / "pid.json").read_text())
+    assert abs(result["S"] - 0.5) < 0.03 and abs(result["R"] - 0.311) < 0.03
+    assert result["settings"]["dataset"] == "bits-and" and result["num_samples"] == 2000
+    assert (tmp_path / "pid.png").stat().st_size > 1000

@@ -1,4 +1,4 @@
-"""The ``polymodal`` command line: ``bench``, ``train`` and ``data info``."""
+"""The ``polymodal`` command line: ``bench``, ``train``, ``pid``, ``fusions`` and ``data info``."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ app.add_typer(data_app, name="data")
 console = Console()
 err_console = Console(stderr=True)
 
-DatasetOpt = typer.Option("digits", "--dataset", help="digits (built in), mfeat or avmnist.")
+DatasetOpt = typer.Option("digits", "--dataset", help="digits, bits-and|or|xor, latent-redundancy|unique1|unique2|synergy (built in), mfeat or avmnist.")
 DataDirOpt = typer.Option(None, "--data-dir", help="Folder with mnist/, fsdd/recordings/, mfeat/ (default: $POLYMODAL_DATA_DIR).")
 SnrOpt = typer.Option("-10", "--snr", help="avmnist: audio signal-to-noise ratio in dB, or 'clean'.")
 CacheOpt = typer.Option(None, "--cache-dir", help="avmnist: where the built data set is cached.")
@@ -152,6 +152,62 @@ def train(
     if _is_rank_zero():
         keys = ("test_accuracy", "test_macro_f1", "test_samples", "parameters", "train_time_s", "checkpoint")
         console.print_json(json.dumps({k: result[k] for k in keys}))
+
+
+@app.command()
+def pid(
+    dataset: str = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    modalities: Optional[str] = typer.Option(None, "--modalities", help="The two modalities, a,b (default: the first two)."),
+    estimator: str = typer.Option("cluster", "--estimator", help="cluster (discretise, exact PID) or batch (no discretising)."),
+    reduce: str = typer.Option("learned", "--reduce", help="cluster: learned (small trained encoders) or pca (the published recipe)."),
+    clusters: int = typer.Option(10, "--clusters", min=1, help="cluster: clusters per modality."),
+    components: int = typer.Option(2, "--components", min=1, help="cluster with --reduce pca: principal components."),
+    joint: str = typer.Option("learned", "--joint", help="batch: learned (the paper's network + Sinkhorn) or exact."),
+    model: Optional[Path] = typer.Option(None, "--model", help="A checkpoint: decompose its predictions instead of the labels."),
+    split: str = typer.Option("test", "--split", help="The samples whose PID is estimated (fitting uses train)."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/pid-<dataset>)."),
+    snr: str = SnrOpt,
+    cache_dir: Optional[Path] = CacheOpt,
+) -> None:
+    """Redundancy, uniqueness and synergy of two modalities about the labels (or a model's predictions).
+
+    Prints R, U1, U2, S in bits with the estimator's settings; writes pid.json and pid.png into --out.
+    """
+    from polymodal.information.dataset_pid import ESTIMATORS, REDUCTIONS, dataset_pid, model_pid
+    from polymodal.information.plot import plot_pid
+    from polymodal.io import atomic_write_json
+
+    if estimator not in ESTIMATORS:
+        raise ConfigError(f"--estimator: {estimator!r} is unknown; choose from {', '.join(ESTIMATORS)}")
+    if reduce not in REDUCTIONS:
+        raise ConfigError(f"--reduce: {reduce!r} is unknown; choose from {', '.join(REDUCTIONS)}")
+    ds = _load(dataset, data_dir, seed, snr, cache_dir)
+    names = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
+    out = out or Path("runs") / f"pid-{dataset}"
+    options = dict(modalities=names, estimator=estimator, reduce=reduce, n_clusters=clusters, n_components=components,
+                   joint=joint, split=split, seed=seed, run_dir=out / "reduction")
+    if model is not None:
+        from polymodal.training.checkpoint import load_model
+
+        estimate = model_pid(load_model(model), ds, **options)
+        estimate.settings["checkpoint"] = str(model)
+    else:
+        estimate = dataset_pid(ds, **options)
+    result = estimate.as_dict()
+    table = Table(title=f"PID of {' and '.join(estimate.settings['modalities'])} about "
+                        f"{'the predictions of ' + model.name if model else 'the labels'} ({dataset}, {split} split)")
+    for col in ("R", "U1", "U2", "S", "I(Y; X1, X2)"):
+        table.add_column(col, justify="right")
+    table.add_row(*(f"{result[k]:.4f}" for k in ("R", "U1", "U2", "S", "I")))
+    console.print(table)
+    console.print(f"bits; {estimate.estimator} estimator on {estimate.num_samples} samples; "
+                  + ", ".join(f"{k}={v}" for k, v in estimate.settings.items() if k not in ("modalities",)), highlight=False)
+    atomic_write_json(out / "pid.json", result)
+    label = "model predictions" if model else "labels"
+    plot_pid({label: estimate}, out / "pid.png", title=f"PID: {dataset}, {' & '.join(estimate.settings['modalities'])}")
+    console.print(f"wrote {out / 'pid.json'} and {out / 'pid.png'}")
 
 
 @app.command()

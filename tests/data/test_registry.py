@@ -5,8 +5,10 @@ from polymodal.errors import ConfigError, DataFileError
 
 
 def test_names_and_errors(monkeypatch, tmp_path):
-    assert dataset_names() == ["digits", "mfeat", "avmnist"]
-    with pytest.raises(ConfigError, match="dataset 'cifar' is unknown; choose from digits, mfeat, avmnist"):
+    synthetic = ["bits-and", "bits-or", "bits-xor", "latent-redundancy", "latent-unique1", "latent-unique2",
+                 "latent-synergy"]
+    assert dataset_names() == ["digits", "mfeat", "avmnist", *synthetic]
+    with pytest.raises(ConfigError, match="dataset 'cifar' is unknown; choose from digits, mfeat, avmnist, bits-and"):
         load_dataset("cifar")
     monkeypatch.delenv("POLYMODAL_DATA_DIR", raising=False)
     with pytest.raises(DataFileError, match="--data-dir"):

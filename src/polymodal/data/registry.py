@@ -1,8 +1,9 @@
-"""Data sets selectable by name: ``digits`` (built in), ``mfeat`` and ``avmnist`` (from files)."""
+"""Data sets selectable by name: ``digits`` and the synthetic ones (built in), ``mfeat`` and ``avmnist`` (from files)."""
 
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -10,6 +11,7 @@ from polymodal.data.avmnist import load_avmnist
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.data.digits import load_digits
 from polymodal.data.mfeat import load_mfeat
+from polymodal.data.synthetic import GATES, INTERACTIONS, load_bitwise, load_latent
 from polymodal.errors import ConfigError, DataFileError
 
 DATA_DIR_ENV = "POLYMODAL_DATA_DIR"
@@ -18,6 +20,8 @@ DATASETS: dict[str, tuple[Callable[..., MultimodalDataset], bool]] = {
     "digits": (load_digits, False),
     "mfeat": (load_mfeat, True),
     "avmnist": (load_avmnist, True),
+    **{f"bits-{gate}": (partial(load_bitwise, gate), False) for gate in GATES},
+    **{f"latent-{kind}": (partial(load_latent, kind), False) for kind in INTERACTIONS},
 }
 
 

@@ -35,7 +35,7 @@ class PIDResult:
         synergy: S, what only the two together say.
         mutual_information: I(Y; X1, X2) = R + U1 + U2 + S.
         gap: certified bound on the error of every term (same unit).
-        q: the optimal joint q*, shape ``(|X1|, |X2|, |Y|)``.
+        q: the optimal joint q*, shape ``(|X1|, |X2|, |Y|)`` (``None`` for estimates that average batches).
         iterations: solver iterations.
         base: 2 for bits, e for nats.
     """
@@ -46,7 +46,7 @@ class PIDResult:
     synergy: float
     mutual_information: float
     gap: float
-    q: np.ndarray
+    q: np.ndarray | None
     iterations: int
     base: float = 2.0
 
