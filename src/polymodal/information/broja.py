@@ -57,12 +57,14 @@ class BrojaSolution:
         q: the optimal joint, shape ``(|X1|, |X2|, |Y|)``, with exactly p's (x1, y) and (x2, y) marginals.
         gap_bits: certified bound on F(q) - F(q*), in bits: every quantity computed from ``q``
             (the PID terms) is within this of its exact value.
-        iterations: interior-point iterations used.
+        iterations: Newton iterations used (both methods together).
+        method: ``"interior-point"``, or ``"interior-point, then barrier"`` when the fallback ran.
     """
 
     q: np.ndarray
     gap_bits: float
     iterations: int
+    method: str = "interior-point"
 
 
 def negative_conditional_entropy(q: np.ndarray) -> float:
@@ -129,6 +131,7 @@ def solve_broja(p: np.ndarray, tol_bits: float = 1e-8, max_iterations: int = 200
     swapped = p1.shape[0] < p2.shape[0]
     if swapped:  # the Schur complement is formed on the smaller side
         p1, p2 = p2, p1
+    method = "interior-point"
     if min(p1.shape[0], p2.shape[0], p1.shape[1]) == 1:
         # One value of X1, X2 or Y: Delta_p holds a single point (or F is 0 on all of it).
         q, gap, iterations = p1[:, None, :] * p2[None, :, :] / p1.sum(0), 0.0, 0
@@ -141,6 +144,7 @@ def solve_broja(p: np.ndarray, tol_bits: float = 1e-8, max_iterations: int = 200
             if gap > tol:  # the fast method stalled: the robust one, started from its best point
                 q_b, gap_b, iterations_b = _primal_barrier(p1, p2, tol, 2 * max_iterations, start=q)
                 iterations += iterations_b
+                method = "interior-point, then barrier"
                 if gap_b < gap:
                     q, gap = q_b, gap_b
         if gap > tol:
@@ -154,7 +158,7 @@ def solve_broja(p: np.ndarray, tol_bits: float = 1e-8, max_iterations: int = 200
         q = q.transpose(1, 0, 2)
     full = np.zeros(p.shape)
     full[np.ix_(keep1, keep2, keep_y)] = q
-    return BrojaSolution(q=full, gap_bits=gap / LN2, iterations=iterations)
+    return BrojaSolution(q=full, gap_bits=gap / LN2, iterations=iterations, method=method)
 
 
 def _interior_point(p1: np.ndarray, p2: np.ndarray, tol: float, max_iterations: int) -> tuple[np.ndarray, float, int]:

@@ -1,0 +1,100 @@
+"""Does the exact PID certify its gap on hard joints? Sparse, skewed and empirical distributions.
+
+Three families of random joints n1 x n2 x k (sizes 1..12 per axis, several hundred each):
+
+- *skewed*: Dirichlet(alpha) with alpha in {0.05, 0.3, 1, 5}, then a random 0 %, 30 % or 70 % of
+  the entries set to zero; alpha = 0.05 gives probabilities spanning 40 orders of magnitude;
+- *empirical*: plug-in joints of N in {20, 100, 1000, 10000} samples from such a Dirichlet
+  (many zeros, like the cluster estimator's joints);
+- *dense*: Dirichlet(1) (the speed benchmark's joints).
+
+For each: how many reached the requested certified gap (1e-8 bits), how many needed the barrier
+fallback, the largest gap, and the iterations (median, max).
+
+Usage: python benchmarks/pid_robustness.py [--count 400]
+Writes docs/pid_robustness.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def skewed(rng: np.random.Generator) -> np.ndarray:
+    shape = tuple(int(v) for v in rng.integers(1, 13, 3))
+    p = rng.dirichlet(np.full(int(np.prod(shape)), rng.choice([0.05, 0.3, 1.0, 5.0]))).reshape(shape)
+    p[rng.random(shape) < rng.choice([0.0, 0.3, 0.7])] = 0.0
+    return p
+
+
+def empirical(rng: np.random.Generator) -> np.ndarray:
+    shape = tuple(int(v) for v in rng.integers(2, 13, 3))
+    base = rng.dirichlet(np.full(int(np.prod(shape)), rng.choice([0.05, 0.3, 1.0])))
+    n = int(rng.choice([20, 100, 1000, 10000]))
+    return rng.multinomial(n, base).reshape(shape) / n
+
+
+def dense(rng: np.random.Generator) -> np.ndarray:
+    shape = tuple(int(v) for v in rng.integers(2, 13, 3))
+    return rng.dirichlet(np.ones(int(np.prod(shape)))).reshape(shape)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=400, help="joints per family")
+    args = parser.parse_args()
+    from polymodal.information.broja import solve_broja
+    from polymodal.information.distributions import check_joint
+    from polymodal.io import atomic_write_text
+
+    tol = 1e-8
+    rows = []
+    for name, family in (("skewed", skewed), ("empirical", empirical), ("dense", dense)):
+        rng = np.random.default_rng(2026)
+        gaps, iterations, fallbacks, certified, seconds = [], [], 0, 0, []
+        for _ in range(args.count):
+            p = family(rng)
+            if p.sum() == 0:
+                p.flat[0] = 1.0
+            p = check_joint(p, normalize=True)
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sol = solve_broja(p, tol_bits=tol)
+            seconds.append(time.perf_counter() - start)
+            gaps.append(sol.gap_bits)
+            iterations.append(sol.iterations)
+            fallbacks += sol.method != "interior-point"
+            certified += sol.gap_bits <= tol
+        rows.append((name, args.count, certified, fallbacks, max(gaps), statistics.median(iterations), max(iterations),
+                     statistics.median(seconds), max(seconds)))
+        print(f"{name:10s} certified {certified}/{args.count}, fallback {fallbacks}, max gap {max(gaps):.1e} bits, "
+              f"iterations median {statistics.median(iterations):.0f} max {max(iterations)}", flush=True)
+    table = ["| family | joints | certified to 1e-8 bits | needed the barrier fallback | largest gap (bits) | "
+             "iterations: median | max | seconds: median | max |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, count, ok, fb, gap, it_med, it_max, s_med, s_max in rows:
+        table.append(f"| {name} | {count} | {ok} | {fb} | {gap:.1e} | {it_med:.0f} | {it_max} | {s_med:.4f} | {s_max:.3f} |")
+    doc = "\n".join([
+        "# Exact PID on hard joints: is the gap always certified?", "",
+        f"Command: `python benchmarks/pid_robustness.py{'' if args.count == 400 else f' --count {args.count}'}`. "
+        "`solve_broja(p, tol_bits=1e-8)` on random joints with 1 to 12 values per variable (see the script's "
+        "docstring for the three families). The interior-point method on the dual stops when the gap is certified "
+        "or stalls (a numerical floor: probabilities spanning many orders of magnitude); the primal barrier method "
+        "then finishes from its best point.", "", *table, "",
+    ])
+    atomic_write_text(ROOT / "docs" / "pid_robustness.md", doc + "\n")
+    print("wrote docs/pid_robustness.md")
+    return 0 if all(r[2] == r[1] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
