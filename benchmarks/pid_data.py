@@ -64,6 +64,28 @@ def main() -> int:
         parser.error(f"--sections: {', '.join(sorted(unknown))} unknown; choose from {', '.join(SECTIONS)}")
     if "models" in sections and not args.runs:
         parser.error("--sections models needs --runs (an AV-MNIST bench's runs folder)")
+    command = "python benchmarks/pid_data.py --data-dir ../shared/data" + (
+        f" --runs {args.runs}" if args.runs else "") + f" --sections {args.sections}" + (" --quick" if args.quick else "")
+    preamble = [
+        f"Command: `{command}`. Seed 0 throughout. Estimators (`polymodal.information.dataset_pid`): *cluster, PCA "
+        "recipe*: L2-normalise, 2 principal components, 20 k-means clusters per modality, exact PID of the clusters' "
+        "joint with Y (Liang et al. 2023's recipe); *cluster, learned*: 10 clusters per modality in the 2-d "
+        "encoder space of a small model trained on the train split to predict Y from both modalities; *batch*: "
+        "calibrated MLP classifiers (train split) give p(y|x1), p(y|x2), p(y|x1,x2); batches of 256 test samples; "
+        "the joint minimising I(Y; X1, X2) under the batch's marginals is the paper's learned network with "
+        "Sinkhorn scaling, or the exact optimum (`solve_broja`). Modalities with at most as many distinct values as "
+        "clusters (the bits) are used as they are. Bits throughout.", ""]
+
+    def write(section: str) -> None:
+        body = docs.get(section, [])
+        summary = []
+        if section == "synthetic":
+            summary = ["Summary: " + "; ".join(f"{k}: {sum(v)} of {len(v)}" for k, v in recovered.items())
+                       + " dominant interactions recovered.", ""]
+        doc = "\n".join([f"# Partial information decomposition: {section}", "", *preamble, *body, *summary])
+        atomic_write_text(ROOT / "docs" / f"pid-{section}.md", doc + "\n")
+        print(f"wrote docs/pid-{section}.md", flush=True)
+
     recovered: dict = {}
     names = list(SYNTHETIC)[:: 3] if args.quick else list(SYNTHETIC)
     docs: dict[str, list[str]] = {}
@@ -84,6 +106,8 @@ def main() -> int:
                                              f"{time.perf_counter() - start:.1f}"]))
             print(f"{label:22s} {name:18s} {found:3s} {'ok' if ok else 'WRONG'}", flush=True)
         lines += ["", f"Dominant interaction recovered on {sum(recovered[label])} of {len(names)} data sets.", ""]
+    if "synthetic" in sections:
+        write("synthetic")
     if "real" in sections and not args.quick:
         lines = docs.setdefault("real", [])
         lines += ["## Real data", "", "Test split. mfeat: pairs of the six views of UCI Multiple Features; "
@@ -101,6 +125,8 @@ def main() -> int:
             slug = label.split(",")[0]
             plot_pid(charts, figures / f"pid-real-{slug}.png", title=f"PID of real modality pairs ({label})")
             lines += ["", f"![{label}](figures/pid-real-{slug}.png)", ""]
+    if "real" in sections and not args.quick:
+        write("real")
     if "models" in sections and not args.quick:
         from polymodal.training.checkpoint import load_model
 
@@ -125,25 +151,7 @@ def main() -> int:
             print(f"model {fusion}: {est.pid}", flush=True)
         plot_pid(charts, figures / "pid-avmnist-models.png", title="AV-MNIST: PID of the labels and of each model's predictions")
         lines += ["", "![models](figures/pid-avmnist-models.png)", ""]
-    command = "python benchmarks/pid_data.py --data-dir ../shared/data" + (
-        f" --runs {args.runs}" if args.runs else "") + f" --sections {args.sections}" + (" --quick" if args.quick else "")
-    preamble = [
-        f"Command: `{command}`. Seed 0 throughout. Estimators (`polymodal.information.dataset_pid`): *cluster, PCA "
-        "recipe*: L2-normalise, 2 principal components, 20 k-means clusters per modality, exact PID of the clusters' "
-        "joint with Y (Liang et al. 2023's recipe); *cluster, learned*: 10 clusters per modality in the 2-d "
-        "encoder space of a small model trained on the train split to predict Y from both modalities; *batch*: "
-        "calibrated MLP classifiers (train split) give p(y|x1), p(y|x2), p(y|x1,x2); batches of 256 test samples; "
-        "the joint minimising I(Y; X1, X2) under the batch's marginals is the paper's learned network with "
-        "Sinkhorn scaling, or the exact optimum (`solve_broja`). Modalities with at most as many distinct values as "
-        "clusters (the bits) are used as they are. Bits throughout.", ""]
-    for section, body in docs.items():
-        summary = []
-        if section == "synthetic":
-            summary = ["Summary: " + "; ".join(f"{k}: {sum(v)} of {len(v)}" for k, v in recovered.items())
-                       + " dominant interactions recovered.", ""]
-        doc = "\n".join([f"# Partial information decomposition: {section}", "", *preamble, *body, *summary])
-        atomic_write_text(ROOT / "docs" / f"pid-{section}.md", doc + "\n")
-        print(f"wrote docs/pid-{section}.md")
+        write("models")
     return 0
 
 
