@@ -59,3 +59,7 @@ def test_bad_arguments_are_named():
         batch_pid(x, x, np.zeros(10, int), x, x, joint="magic")
     with pytest.raises(DistributionError, match="batch_size"):
         batch_pid(x, x, np.zeros(10, int), x, x, batch_size=64)
+    with pytest.raises(DistributionError, match="must lie in 0..num_classes-1"):
+        batch_pid(x, x, np.full(10, 3), x, x, num_classes=2, batch_size=4)
+    with pytest.raises(DistributionError, match="integer labels"):
+        batch_pid(x, x, np.zeros(10), x, x, batch_size=4)

@@ -133,6 +133,7 @@ def test_units_counts_and_result_object():
         (np.full((2, 2, 2), np.nan), {}, "NaN"),
         (np.full((2, 2, 2), 0.125), {"tol": 0}, "tol"),
         (np.full((2, 2, 2), 0.125), {"base": 1}, "base"),
+        (np.full((2, 2, 2), 0.125), {"max_iterations": 0}, "max_iterations"),
     ],
 )
 def test_bad_input_is_named(bad, kwargs, message):

@@ -28,13 +28,25 @@ import torch
 from torch import nn
 
 from polymodal.information.broja import round_to_marginals, solve_broja
-from polymodal.information.cluster_estimator import PIDEstimate, as_features
+from polymodal.information.estimate import PIDEstimate, as_features, as_labels
 from polymodal.information.distributions import DistributionError
 from polymodal.information.pid import PIDResult
 
 #: Bound on the learned joint's log-potentials (before Sinkhorn scaling).
 SCORE_BOUND = 20.0
 JOINTS = ("learned", "exact")
+
+
+def _input_reduction(width: int, max_features: int, seed: int):
+    """Standardisation, then principal components when ``width`` exceeds ``max_features`` (unfitted)."""
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    steps = [StandardScaler()]
+    if width > max_features:
+        steps.append(PCA(n_components=max_features, random_state=seed))
+    return make_pipeline(*steps)
 
 
 def _classifier_probabilities(train_x, train_y, eval_x, num_classes: int, max_features: int, seed: int,
@@ -48,16 +60,10 @@ def _classifier_probabilities(train_x, train_y, eval_x, num_classes: int, max_fe
     """
     import copy
 
-    from sklearn.decomposition import PCA
     from sklearn.metrics import log_loss
     from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    steps = [StandardScaler()]
-    if train_x.shape[1] > max_features:
-        steps.append(PCA(n_components=max_features, random_state=seed))
-    prep = make_pipeline(*steps)
+    prep = _input_reduction(train_x.shape[1], max_features, seed)
     order = np.random.default_rng(seed).permutation(len(train_x))
     held = order[: len(order) // 5]
     used = order[len(order) // 5:]
@@ -146,11 +152,14 @@ def batch_pid(x1_fit, x2_fit, y_fit, x1, x2, num_classes: int | None = None, joi
     if joint not in JOINTS:
         raise DistributionError(f"joint {joint!r} is unknown; choose from {', '.join(JOINTS)}")
     a_fit, b_fit, a, b = (as_features(v, n) for v, n in ((x1_fit, "x1_fit"), (x2_fit, "x2_fit"), (x1, "x1"), (x2, "x2")))
-    y_fit = np.asarray(y_fit.detach().cpu() if hasattr(y_fit, "detach") else y_fit)
+    y_fit = as_labels(y_fit, "y_fit")
     if not (len(a_fit) == len(b_fit) == len(y_fit)) or len(a) != len(b):
         raise DistributionError("x1_fit, x2_fit and y_fit, and x1 and x2, need the same number of samples each")
-    if not np.issubdtype(y_fit.dtype, np.integer):
-        raise DistributionError(f"y_fit must hold integer labels, got dtype {y_fit.dtype}")
+    if y_fit.min() < 0 or (num_classes is not None and y_fit.max() >= num_classes):
+        raise DistributionError(f"y_fit holds labels {y_fit.min()}..{y_fit.max()}; they must lie in 0..num_classes-1 "
+                                f"(num_classes={num_classes})")
+    if steps < 0 or embed_dim < 1 or max_features < 1:
+        raise DistributionError(f"steps must be >= 0 and embed_dim, max_features >= 1; got {steps}, {embed_dim}, {max_features}")
     if batch_size < 2 or len(a) < batch_size:
         raise DistributionError(f"batch_size must be at least 2 and at most the {len(a)} evaluation samples, got {batch_size}")
     num_classes = num_classes or int(y_fit.max()) + 1
@@ -192,14 +201,8 @@ def _exact_joint(idx, t1: torch.Tensor, t2: torch.Tensor) -> tuple[float, float]
 
 def _learned_joint(a, b, p1, p2, batch_size, steps, embed_dim, max_features, seed):
     """Train f1, f2 to minimise I_q over random batches; return the per-batch minimiser."""
-    from sklearn.decomposition import PCA
-    from sklearn.preprocessing import StandardScaler
-
-    def reduce(x):
-        x = StandardScaler().fit_transform(x)
-        return PCA(n_components=max_features, random_state=seed).fit_transform(x) if x.shape[1] > max_features else x
-
-    fa, fb = torch.tensor(reduce(a), dtype=torch.float32), torch.tensor(reduce(b), dtype=torch.float32)
+    fa, fb = (torch.tensor(_input_reduction(x.shape[1], max_features, seed).fit_transform(x), dtype=torch.float32)
+              for x in (a, b))
     num_classes = p1.shape[1]
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)

@@ -10,46 +10,11 @@ used as it is, with one cluster per value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from polymodal.information.distributions import DistributionError, empirical_joint
-from polymodal.information.pid import PIDResult, pid
-
-
-@dataclass(frozen=True)
-class PIDEstimate:
-    """A PID estimated from samples, with the settings that produced it.
-
-    Attributes:
-        pid: the decomposition (R, U1, U2, S in bits, certificate, optimal q).
-        estimator: ``"cluster"`` or ``"batch"``.
-        num_samples: samples used.
-        settings: the estimator's settings and what it ended up using (e.g. clusters per modality).
-    """
-
-    pid: PIDResult
-    estimator: str
-    num_samples: int
-    settings: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        """JSON-ready: the terms, the estimator, the sample count and the settings."""
-        return {**self.pid.as_dict(), "estimator": self.estimator, "num_samples": self.num_samples,
-                "settings": self.settings}
-
-
-def as_features(x, name: str) -> np.ndarray:
-    """Samples as a float64 matrix ``(N, D)`` (images and spectrograms are flattened)."""
-    arr = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=np.float64)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim < 2 or len(arr) == 0:
-        raise DistributionError(f"{name} must hold at least one sample, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise DistributionError(f"{name} has NaN or infinite values")
-    return arr.reshape(len(arr), -1)
+from polymodal.information.estimate import PIDEstimate, as_features, as_labels
+from polymodal.information.pid import pid
 
 
 def discretize(x: np.ndarray, n_clusters: int = 20, n_components: int | None = 2, normalize: bool = True,
@@ -97,11 +62,9 @@ def cluster_pid(x1, x2, y, n_clusters: int = 20, n_components: int | None = 2, n
         :class:`PIDEstimate` with ``estimator="cluster"``.
     """
     a, b = as_features(x1, "x1"), as_features(x2, "x2")
-    y = np.asarray(y.detach().cpu() if hasattr(y, "detach") else y)
-    if not (len(a) == len(b) == len(y)) or y.ndim != 1:
-        raise DistributionError(f"x1, x2 and y need the same number of samples: got {len(a)}, {len(b)} and {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise DistributionError(f"y must hold integer labels, got dtype {y.dtype}")
+    y = as_labels(y, "y")
+    if not len(a) == len(b) == len(y):
+        raise DistributionError(f"x1, x2 and y need the same number of samples: got {len(a)}, {len(b)} and {len(y)}")
     if n_clusters < 1 or (n_components is not None and n_components < 1):
         raise DistributionError(f"n_clusters and n_components must be positive, got {n_clusters}, {n_components}")
     c1 = discretize(a, n_clusters, n_components, normalize, seed)

@@ -27,7 +27,8 @@ import torch
 from polymodal.data.dataset import MultimodalDataset, MultimodalSplit
 from polymodal.errors import ConfigError
 from polymodal.information.batch_estimator import batch_pid
-from polymodal.information.cluster_estimator import PIDEstimate, cluster_pid
+from polymodal.information.cluster_estimator import cluster_pid
+from polymodal.information.estimate import PIDEstimate
 
 ESTIMATORS = ("cluster", "batch")
 REDUCTIONS = ("learned", "pca")

@@ -90,6 +90,8 @@ def pid(p: np.ndarray, tol: float = 1e-8, base: float = 2, normalize: bool = Fal
         )
     if not tol > 0:
         raise DistributionError(f"tol must be positive, got {tol!r}")
+    if max_iterations < 1:
+        raise DistributionError(f"max_iterations must be at least 1, got {max_iterations!r}")
     ln_base = math.log(base) if base > 1 else math.nan
     if not ln_base > 0:
         raise DistributionError(f"base must be > 1 (2 for bits, e for nats), got {base!r}")

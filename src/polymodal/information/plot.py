@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from polymodal.information.cluster_estimator import PIDEstimate
+from polymodal.information.estimate import PIDEstimate
 
 TERMS = (("R", "redundancy"), ("U1", "unique 1"), ("U2", "unique 2"), ("S", "synergy"))
 
