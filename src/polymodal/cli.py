@@ -1,4 +1,4 @@
-"""The ``polymodal`` command line: ``bench``, ``train``, ``pid``, ``fusions`` and ``data info``."""
+"""The ``polymodal`` command line: ``bench``, ``train``, ``coordinate``, ``pid``, ``fusions`` and ``data info``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,15 @@ DatasetOpt = typer.Option("digits", "--dataset", help="digits, bits-and|or|xor, 
 DataDirOpt = typer.Option(None, "--data-dir", help="Folder with mnist/, fsdd/recordings/, mfeat/ (default: $POLYMODAL_DATA_DIR).")
 SnrOpt = typer.Option("-10", "--snr", help="avmnist: audio signal-to-noise ratio in dB, or 'clean'.")
 CacheOpt = typer.Option(None, "--cache-dir", help="avmnist: where the built data set is cached.")
+EpochsOpt = typer.Option(30, "--epochs", min=1, help="Maximum epochs.")
+SeedOpt = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling.")
+LrOpt = typer.Option(1e-3, "--lr", help="Adam learning rate.")
+PatienceOpt = typer.Option(8, "--patience", min=0, help="Early stopping: epochs without a better validation score.")
+AcceleratorOpt = typer.Option("auto", "--accelerator", help="Passed to Lightning: cpu, gpu, auto, ...")
+DevicesOpt = typer.Option("1", "--devices", help="Passed to Lightning: a count, a list or 'auto'.")
+StrategyOpt = typer.Option("auto", "--strategy", help="Passed to Lightning: auto, ddp, ...")
+NumNodesOpt = typer.Option(1, "--num-nodes", min=1, help="Passed to Lightning.")
+ResumeOpt = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out.")
 
 
 def _is_rank_zero() -> bool:
@@ -118,19 +127,19 @@ def train(
     data_dir: Optional[Path] = DataDirOpt,
     fusion: str = typer.Option("early", "--fusion", help="A fusion name, or 'unimodal' with one --modalities."),
     modalities: Optional[str] = typer.Option(None, "--modalities", help="Comma-separated modalities (default: all)."),
-    epochs: int = typer.Option(30, "--epochs", min=1),
-    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1),
+    epochs: int = EpochsOpt,
+    seed: int = SeedOpt,
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/train-<dataset>-<fusion>)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1),
-    lr: float = typer.Option(1e-3, "--lr"),
-    patience: int = typer.Option(8, "--patience", min=0),
+    lr: float = LrOpt,
+    patience: int = PatienceOpt,
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
-    accelerator: str = typer.Option("auto", "--accelerator"),
-    devices: str = typer.Option("1", "--devices"),
-    strategy: str = typer.Option("auto", "--strategy"),
-    num_nodes: int = typer.Option(1, "--num-nodes", min=1),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out."),
+    accelerator: str = AcceleratorOpt,
+    devices: str = DevicesOpt,
+    strategy: str = StrategyOpt,
+    num_nodes: int = NumNodesOpt,
+    resume: bool = ResumeOpt,
     option: Optional[list[str]] = typer.Option(
         None, "--option", help="A fusion option KEY=VALUE (VALUE read as JSON, else text), e.g. --option rank=8; repeatable."),
 ) -> None:
@@ -208,6 +217,76 @@ def pid(
     label = "model predictions" if model else "labels"
     plot_pid({label: estimate}, out / "pid.png", title=f"PID: {dataset}, {' & '.join(estimate.settings['modalities'])}")
     console.print(f"wrote {out / 'pid.json'} and {out / 'pid.png'}")
+
+
+@app.command()
+def coordinate(
+    dataset: str = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    method: str = typer.Option("contrastive", "--method", help="cca (linear), dcca (Deep CCA), dccae or contrastive."),
+    modalities: Optional[str] = typer.Option(None, "--modalities", help="The two modalities a,b (default: the first two); b is the query."),
+    k: int = typer.Option(10, "--k", min=1, help="Canonical components evaluated (and Deep CCA's output size)."),
+    objective: str = typer.Option("infonce", "--objective", help="contrastive: infonce (CLIP) or max-margin."),
+    similarity: str = typer.Option("cosine", "--similarity", help="contrastive: cosine, dot, euclidean, linear, polynomial, rbf, laplacian."),
+    gated: bool = typer.Option(False, "--gated/--no-gated", help="Gate each representation by both modalities."),
+    text_prompts: bool = typer.Option(False, "--text-prompts/--no-text-prompts",
+                                      help="Also classify b zero-shot by text prompts of the class names (needs polymodal[text])."),
+    epochs: int = EpochsOpt,
+    seed: int = SeedOpt,
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/coordinate-<dataset>-<method>)."),
+    batch_size: int = typer.Option(128, "--batch-size", min=2),
+    lr: float = LrOpt,
+    patience: int = PatienceOpt,
+    snr: str = SnrOpt,
+    cache_dir: Optional[Path] = CacheOpt,
+    accelerator: str = AcceleratorOpt,
+    devices: str = DevicesOpt,
+    strategy: str = StrategyOpt,
+    num_nodes: int = NumNodesOpt,
+    resume: bool = ResumeOpt,
+    option: Optional[list[str]] = typer.Option(
+        None, "--option", help="A CoordinationConfig field KEY=VALUE, e.g. --option reconstruction_weight=0.1; repeatable."),
+) -> None:
+    """Learn a coordinated representation of two modalities; evaluate correlation, retrieval and zero-shot use.
+
+    Writes result.json, report.md and coordination.png (and checkpoints for trained methods) into --out.
+    """
+    from polymodal.coordination.run import coordinate as run_coordinate
+
+    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
+    ds = _load(dataset, data_dir, seed, snr, cache_dir)
+    names = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
+    out = out or Path("runs") / f"coordinate-{dataset}-{method}"
+    options = {"objective": objective, "similarity": similarity, "gated": gated} if method == "contrastive" else {"gated": gated}
+    options.update(_fusion_options(option or []))
+    templates, encoder = None, None
+    if text_prompts:  # load the encoder first: a missing extra fails before any training
+        from polymodal.coordination.text import DEFAULT_TEMPLATES, sentence_encoder
+
+        templates, encoder = DEFAULT_TEMPLATES, sentence_encoder()
+    result = run_coordinate(ds, method, out, modalities=names, k=k, train_config=config, options=options, resume=resume,
+                            templates=templates, text_encoder=encoder)
+    if not _is_rank_zero() or not result:
+        return
+    a, b = result["modalities"]
+    table = Table(title=f"{method} on {dataset}: {a} & {b} (test split)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row(f"total test correlation, top {len(result['test_correlations'])}", f"{result['total_test_correlation']:.3f}")
+    if "retrieval" in result:
+        for key in ("recall@1", "recall@10"):
+            table.add_row(f"class {key}, {b} query, {a} gallery", f"{result['retrieval'][key]:.3f}")
+        table.add_row(f"zero-shot {b} accuracy ({a} prototypes)", f"{result['zero_shot']['accuracy']:.3f}")
+        table.add_row(f"{b} linear probe with {b} labels", f"{result['zero_shot']['supervised_probe_accuracy']:.3f}")
+        table.add_row("class-shift precision@10 of the target", f"{result['class_shift']['mean_target_precision']:.3f}")
+    if "zero_shot_text" in result:
+        table.add_row(f"zero-shot {b} accuracy (text prompts)", f"{result['zero_shot_text']['accuracy']:.3f}")
+    table.add_row("parameters", f"{result['parameters']:,}")
+    table.add_row("training time (s)", f"{result['train_time_s']:.1f}")
+    console.print(table)
+    for reason in result["skipped"]:
+        console.print(f"not evaluated: {reason}", highlight=False)
+    console.print(f"wrote {out / 'result.json'}, {out / 'report.md'}, {out / 'coordination.png'}")
 
 
 @app.command()

@@ -22,7 +22,7 @@ def plot_pid(estimates: dict[str, PIDEstimate], path: str | Path, title: str = "
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from polymodal.io import atomic_write
+    from polymodal.io import save_figure
 
     fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(TERMS), 3.6))
     width = 0.8 / max(len(estimates), 1)
@@ -38,7 +38,4 @@ def plot_pid(estimates: dict[str, PIDEstimate], path: str | Path, title: str = "
     if len(estimates) > 1:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -14,12 +14,39 @@ from polymodal.models.multimodal import MultimodalModel
 from polymodal.training.complexity import to_device
 
 
+def read_checkpoint(path: str | Path, config_key: str, map_location: str | torch.device = "cpu") -> tuple[dict, dict]:
+    """The stored configuration and the model weights of a polymodal checkpoint.
+
+    The checkpoint is read with ``torch.load(weights_only=True)``, so no code is unpickled.
+
+    Args:
+        path: a ``.ckpt`` file.
+        config_key: the hyper-parameter holding the model configuration (``"model_config"``).
+        map_location: device for the weights.
+
+    Returns:
+        ``(config dict, state dict with the "model." prefix removed)``.
+
+    Raises:
+        DataFileError: the file is missing, truncated, or not a checkpoint of this kind of model.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"checkpoint {path} does not exist; pass a .ckpt file written by polymodal")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        config = ckpt["hyper_parameters"][config_key]
+        state = {k[len("model.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    except (KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        raise DataFileError(f"checkpoint {path} is not a polymodal checkpoint with a {config_key!r} or is truncated ({exc})") from None
+    return config, state
+
+
 def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> MultimodalModel:
     """Rebuild a trained model from a checkpoint written by :func:`polymodal.training.fit`.
 
     The checkpoint holds the model configuration (``hyper_parameters["model_config"]``) and
-    the weights (``state_dict``, keys prefixed ``model.``); it is read with
-    ``torch.load(weights_only=True)``, so no code is unpickled.
+    the weights (``state_dict``, keys prefixed ``model.``).
 
     Args:
         path: a ``.ckpt`` file.
@@ -28,16 +55,8 @@ def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> Mu
     Returns:
         The model in eval mode.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"checkpoint {path} does not exist; pass a .ckpt file written by 'polymodal train' or 'polymodal bench'")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
-        config = ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"])
-        state = {k[len("model.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
-    except (KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
-        raise DataFileError(f"checkpoint {path} is not a polymodal checkpoint or is truncated ({exc})") from None
-    model = build_model(config)
+    config, state = read_checkpoint(path, "model_config", map_location)
+    model = build_model(ModelConfig.from_dict(config))
     model.load_state_dict(state)
     return model.eval()
 

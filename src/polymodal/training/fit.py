@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -80,20 +79,97 @@ def quiet_lightning() -> None:
         warnings.filterwarnings("ignore", message=msg)
 
 
-def _trainer(config: TrainConfig, run_dir: Path, progress_bar: bool, callbacks: list[L.Callback]) -> L.Trainer:
+def _trainer(config: TrainConfig, run_dir: Path, progress_bar: bool, callbacks: list[L.Callback], monitor: str) -> L.Trainer:
     return L.Trainer(
         max_epochs=config.epochs,
         accelerator=config.accelerator,
         devices=config.devices,
         strategy=config.strategy,
         num_nodes=config.num_nodes,
-        callbacks=[EarlyStopping(monitor="val_acc", mode="max", patience=config.patience), *callbacks],
+        callbacks=[EarlyStopping(monitor=monitor, mode="max", patience=config.patience), *callbacks],
         logger=CSVLogger(run_dir, name="", version="logs"),
         deterministic="warn",
         enable_progress_bar=progress_bar,
         enable_model_summary=False,
         log_every_n_steps=10,
         default_root_dir=run_dir,
+    )
+
+
+def split_loader(dataset: MultimodalDataset, split: str, train_config: TrainConfig, shuffle: bool) -> DataLoader:
+    """A data loader over one split, shuffled with the run's seed."""
+    generator = torch.Generator().manual_seed(train_config.seed)
+    return DataLoader(
+        dataset.splits[split], batch_size=train_config.batch_size, shuffle=shuffle,
+        num_workers=train_config.num_workers, generator=generator,
+        persistent_workers=train_config.num_workers > 0,
+    )
+
+
+@dataclass
+class TrainedRun:
+    """What :func:`train_module` leaves behind.
+
+    Attributes:
+        trainer: the Lightning trainer (for testing with the best checkpoint).
+        best_path: path of ``checkpoints/best.ckpt`` ("" if no validation ran).
+        best_score: best value of the monitored validation metric.
+        resumed_from: the ``last.ckpt`` training continued from, if any.
+        train_time_s: training wall time over all segments of the run.
+        peak_memory_mib, peak_memory_method: see :class:`PeakMemory`.
+    """
+
+    trainer: L.Trainer
+    best_path: str
+    best_score: float | None
+    resumed_from: str | None
+    train_time_s: float
+    peak_memory_mib: float
+    peak_memory_method: str
+
+
+def train_module(
+    module: L.LightningModule,
+    dataset: MultimodalDataset,
+    train_config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    monitor: str,
+    callbacks: Sequence[L.Callback] = (),
+    progress_bar: bool = True,
+    resume: bool = True,
+) -> TrainedRun:
+    """Train any LightningModule on a data set's ``train`` split, validating on ``val``.
+
+    Early stopping and the best checkpoint follow the validation metric ``monitor`` (higher is
+    better). Writes ``checkpoints/best.ckpt``, ``checkpoints/last.ckpt`` and ``logs/metrics.csv``
+    into ``run_dir``; if ``resume`` and ``last.ckpt`` exists, training continues from it.
+    """
+    run_dir = Path(run_dir)
+    missing = [s for s in ("train", "val", "test") if s not in dataset.splits]
+    if missing:
+        raise ConfigError(f"dataset {dataset.name!r} has no {missing[0]!r} split; training needs train, val and test")
+    ckpt_dir = run_dir / CHECKPOINT_DIR
+    best = ModelCheckpoint(
+        dirpath=ckpt_dir, filename="best", monitor=monitor, mode="max", save_top_k=1, save_last=True,
+        enable_version_counter=False,
+    )
+    clock = TrainingClock()
+    try:
+        trainer = _trainer(train_config, run_dir, progress_bar, [best, clock, *callbacks], monitor)
+    except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
+        raise ConfigError(
+            f"--accelerator {train_config.accelerator!r} / --devices {train_config.devices!r} / "
+            f"--strategy {train_config.strategy!r} / --num-nodes {train_config.num_nodes}: {exc}"
+        ) from None
+    last = ckpt_dir / "last.ckpt"
+    resumed_from = str(last) if resume and last.is_file() else None
+    with PeakMemory(trainer.strategy.root_device) as memory:
+        trainer.fit(module, split_loader(dataset, "train", train_config, True),
+                    split_loader(dataset, "val", train_config, False), ckpt_path=resumed_from)
+    return TrainedRun(
+        trainer, best.best_model_path, float(best.best_model_score) if best.best_model_score is not None else None,
+        resumed_from, clock.total(), memory.peak_mib, memory.method,
     )
 
 
@@ -130,40 +206,14 @@ def fit(
         dynamic fusion also ``routing`` (share of test examples per branch, compute saved).
     """
     run_dir = Path(run_dir)
-    missing = [s for s in ("train", "val", "test") if s not in dataset.splits]
-    if missing:
-        raise ConfigError(f"dataset {dataset.name!r} has no {missing[0]!r} split; fit needs train, val and test")
     quiet_lightning()
     L.seed_everything(train_config.seed, workers=True, verbose=False)
     module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay)
-
-    def loader(split: str, shuffle: bool) -> DataLoader:
-        generator = torch.Generator().manual_seed(train_config.seed)
-        return DataLoader(
-            dataset.splits[split], batch_size=train_config.batch_size, shuffle=shuffle,
-            num_workers=train_config.num_workers, generator=generator,
-            persistent_workers=train_config.num_workers > 0,
-        )
-
-    ckpt_dir = run_dir / CHECKPOINT_DIR
-    best = ModelCheckpoint(
-        dirpath=ckpt_dir, filename="best", monitor="val_acc", mode="max", save_top_k=1, save_last=True,
-        enable_version_counter=False,
-    )
-    clock = TrainingClock()
-    try:
-        trainer = _trainer(train_config, run_dir, progress_bar, [best, clock, *callbacks])
-    except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
-        raise ConfigError(
-            f"--accelerator {train_config.accelerator!r} / --devices {train_config.devices!r} / "
-            f"--strategy {train_config.strategy!r} / --num-nodes {train_config.num_nodes}: {exc}"
-        ) from None
-    last = ckpt_dir / "last.ckpt"
-    resumed_from = str(last) if resume and last.is_file() else None
+    run = train_module(module, dataset, train_config, run_dir, monitor="val_acc", callbacks=callbacks,
+                       progress_bar=progress_bar, resume=resume)
+    trainer = run.trainer
     device = trainer.strategy.root_device
-    with PeakMemory(device) as memory:
-        trainer.fit(module, loader("train", True), loader("val", False), ckpt_path=resumed_from)
-    trainer.test(module, loader("test", False), ckpt_path=best.best_model_path or None, verbose=False)
+    trainer.test(module, split_loader(dataset, "test", train_config, False), ckpt_path=run.best_path or None, verbose=False)
     test = module.test_result
     assert test is not None
     result: dict[str, Any] = {
@@ -175,20 +225,20 @@ def fit(
         "test_macro_f1": test["macro_f1"],
         "test_samples": test["n_samples"],
         "test_predictions_gathered": test["n_gathered"],
-        "best_val_accuracy": float(best.best_model_score) if best.best_model_score is not None else None,
+        "best_val_accuracy": run.best_score,
         "epochs": trainer.current_epoch,
-        "resumed_from": resumed_from,
+        "resumed_from": run.resumed_from,
         "parameters": count_parameters(module.model),
-        "train_time_s": clock.total(),
-        "peak_memory_mib": memory.peak_mib,
-        "peak_memory_method": memory.method,
+        "train_time_s": run.train_time_s,
+        "peak_memory_mib": run.peak_memory_mib,
+        "peak_memory_method": run.peak_memory_method,
         "world_size": trainer.world_size,
-        "checkpoint": str(Path(best.best_model_path)) if best.best_model_path else None,
+        "checkpoint": str(Path(run.best_path)) if run.best_path else None,
         "model_config": model_config.to_dict(),
         "train_config": asdict(train_config),
     }
     if trainer.is_global_zero:
-        model = load_model(best.best_model_path) if best.best_model_path else module.model
+        model = load_model(run.best_path) if run.best_path else module.model
         result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
         if isinstance(model.fusion, DynamicFusion):  # which branch each test example took, and the compute saved
             model.fusion.reset_routing()
