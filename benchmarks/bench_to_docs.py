@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from polymodal.bench.report import figures, markdown_table, routing_notes
-from polymodal.io import atomic_write, atomic_write_text
+from polymodal.io import atomic_write, atomic_write_text, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -39,16 +39,6 @@ def fusion_verdict(results: dict) -> str:
     losers = [k for k, v in methods.items() if not k.startswith("unimodal:") and v["test_accuracy"] <= best]
     verdict = "every fusion beats it" if not losers else f"not beaten by: {', '.join(losers)}"
     return f"Best unimodal baseline: {best_name} at {best:.4f}; {verdict}."
-
-
-def replace_section(text: str, name: str, body: str) -> str:
-    """Replace (or append) the marker-delimited section ``name`` of ``text``."""
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    block = f"{start}\n{body.rstrip()}\n{end}"
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        return before + block + rest.split(end, 1)[1]
-    return text.rstrip() + "\n\n" + block + "\n"
 
 
 def main() -> int:
@@ -93,7 +83,7 @@ def main() -> int:
         + f"\n{fusion_verdict(results)}\n\n{links}\n"
     )
     text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n"
-    atomic_write_text(DOC, replace_section(text, args.dataset, body))
+    atomic_write_text(DOC, replace_section(text, f"bench:{args.dataset}", body))
     print(markdown_table(results))
     print(fusion_verdict(results))
     return 0

@@ -53,3 +53,16 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> Path:
     out = atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
     plt.close(fig)
     return out
+
+
+def replace_section(text: str, marker: str, body: str) -> str:
+    """Replace (or append) the part of ``text`` between ``<!-- marker -->`` and ``<!-- /marker -->``.
+
+    Benchmarks use this to rewrite their own section of a shared Markdown page.
+    """
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        return before + block + rest.split(end, 1)[1]
+    return text.rstrip() + "\n\n" + block + "\n"

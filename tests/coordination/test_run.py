@@ -82,3 +82,17 @@ def test_command_line(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "polymodal", "coordinate", "--method", "contrastive", "--objective", "hinge",
                           "--epochs", "1", "--out", str(tmp_path / "bad")], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "objective 'hinge' is unknown" in bad.stderr
+
+
+@pytest.mark.slow
+def test_two_process_data_parallel_training(tmp_path):
+    import os
+
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "polymodal", "coordinate", "--method", "contrastive", "--k", "4", "--epochs", "2",
+           "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp", "--batch-size", "61", "--out", str(out)]
+    env = {**os.environ, "PL_DISABLE_FORK": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((out / "result.json").read_text())
+    assert result["zero_shot"]["accuracy"] > 0.3 and np.isfinite(result["best_val_score"])
