@@ -125,7 +125,7 @@ def bench(
 def train(
     dataset: str = DatasetOpt,
     data_dir: Optional[Path] = DataDirOpt,
-    fusion: str = typer.Option("early", "--fusion", help="A fusion name, or 'unimodal' with one --modalities."),
+    fusion: str = typer.Option("early", "--fusion", help="A fusion name, a fission model (discriminative-fission, factorized, autoencoder), or 'unimodal' with one --modalities."),
     modalities: Optional[str] = typer.Option(None, "--modalities", help="Comma-separated modalities (default: all)."),
     epochs: int = EpochsOpt,
     seed: int = SeedOpt,
@@ -148,8 +148,11 @@ def train(
     from polymodal.models.build import UNIMODAL, ModelConfig, build_model
     from polymodal.training.fit import fit
 
-    if fusion != UNIMODAL and fusion not in fusion_names():
-        raise ConfigError(f"--fusion: {fusion!r} is unknown; choose from {UNIMODAL}, {', '.join(fusion_names())}")
+    from polymodal.fission.registry import FISSION_MODELS
+
+    known = [UNIMODAL, *fusion_names(), *FISSION_MODELS]
+    if fusion not in known:
+        raise ConfigError(f"--fusion: {fusion!r} is unknown; choose from {', '.join(known)}")
     config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     if modalities:

@@ -11,6 +11,7 @@ import lightning as L
 
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
+from polymodal.fission.registry import FISSION_MODELS
 from polymodal.fusion.registry import fusion_names
 from polymodal.bench.summary import summarize
 from polymodal.io import atomic_write_json
@@ -35,14 +36,16 @@ class Method:
 
 
 def parse_fusions(spec: str | Sequence[str] | None) -> list[str]:
-    """``"all"``, ``None`` (all), a comma-separated string or a list of names -> validated names."""
+    """``"all"``, ``None`` (all fusions), a comma-separated string or a list of names (fusions or
+    fission models) -> validated names."""
     names = fusion_names()
     if spec is None or spec == "all":
         return names
     chosen = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
-    unknown = [s for s in chosen if s not in names]
+    unknown = [s for s in chosen if s not in names and s not in FISSION_MODELS]
     if unknown or not chosen:
-        raise ConfigError(f"--fusions: {', '.join(unknown) or 'nothing'} unknown; choose from {', '.join(names)} or 'all'")
+        raise ConfigError(f"--fusions: {', '.join(unknown) or 'nothing'} unknown; choose from {', '.join(names)}, "
+                          f"the fission models {', '.join(FISSION_MODELS)}, or 'all' (the fusions)")
     return list(dict.fromkeys(chosen))
 
 

@@ -39,8 +39,10 @@ INTERACTIONS = ("redundancy", "unique1", "unique2", "synergy")
 MAP_SEED = 20231210
 
 
-def _splits(x1: np.ndarray, x2: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, MultimodalSplit]:
-    """60 / 20 / 20 train / val / test split of paired arrays."""
+def _splits(x1: np.ndarray, x2: np.ndarray, y: np.ndarray, rng: np.random.Generator,
+            latents: dict[str, np.ndarray] | None = None) -> dict[str, MultimodalSplit]:
+    """60 / 20 / 20 train / val / test split of paired arrays; ``latents`` go into each split's
+    ``meta["latents"]`` (``{name: (N_split, latent_dim)}``)."""
     order = rng.permutation(len(y))
     cut1, cut2 = int(0.6 * len(y)), int(0.8 * len(y))
     parts = {"train": order[:cut1], "val": order[cut1:cut2], "test": order[cut2:]}
@@ -48,6 +50,7 @@ def _splits(x1: np.ndarray, x2: np.ndarray, y: np.ndarray, rng: np.random.Genera
         name: MultimodalSplit(
             {"x1": torch.tensor(x1[idx], dtype=torch.float32), "x2": torch.tensor(x2[idx], dtype=torch.float32)},
             torch.tensor(y[idx], dtype=torch.long),
+            meta={"latents": {k: v[idx] for k, v in latents.items()}} if latents else None,
         )
         for name, idx in parts.items()
     }
@@ -100,7 +103,8 @@ def load_latent(
         weights: for ``"mixture"``, ``{interaction: weight}`` over the four pure interactions.
 
     Returns:
-        A data set with modalities ``x1`` and ``x2`` of shape ``(modality_dim,)``.
+        A data set with modalities ``x1`` and ``x2`` of shape ``(modality_dim,)``; each split's
+        ``meta["latents"]`` holds its ``shared``, ``private1`` and ``private2`` latents.
     """
     if interaction not in INTERACTIONS + ("mixture",):
         raise ConfigError(f"interaction {interaction!r} is unknown; choose from {', '.join(INTERACTIONS + ('mixture',))}")
@@ -135,7 +139,7 @@ def load_latent(
         name=f"latent-{interaction}",
         modalities={f"x{m}": ModalitySpec(f"x{m}", "vector", (modality_dim,), describe.format(m=m)) for m in (1, 2)},
         num_classes=num_classes,
-        splits=_splits(x1, x2, y, rng),
+        splits=_splits(x1, x2, y, rng, {"shared": z_s, "private1": z_1, "private2": z_2}),
         description=f"Gaussian latents; the label bins the {interaction} score into {num_classes} quantiles.",
         options={"interaction": interaction, "num_samples": num_samples, "seed": seed, "latent_dim": latent_dim,
                  "modality_dim": modality_dim, "num_classes": num_classes, "weights": dict(weights or {})},

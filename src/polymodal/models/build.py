@@ -61,10 +61,16 @@ class ModelConfig:
         return cls(**data)
 
 
+def mlp_head(in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> nn.Sequential:
+    """``(B, in_dim) -> (B, num_classes)``: linear, ReLU, dropout, linear."""
+    return nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden_dim, num_classes))
+
+
 def build_model(config: ModelConfig) -> MultimodalModel:
     """Encoders per modality kind, the named fusion, and an MLP head (none after late fusion).
 
-    Fusions of :data:`~polymodal.fusion.registry.READS_TOKENS` get tokenizers (patches of the raw
+    The fission models of :data:`~polymodal.fission.registry.FISSION_MODELS` are built by
+    :func:`~polymodal.fission.registry.build_fission_model`. Fusions of :data:`~polymodal.fusion.registry.READS_TOKENS` get tokenizers (patches of the raw
     input, see :mod:`polymodal.models.tokenizers`) instead of encoders; dynamic fusion gets a
     :class:`DynamicMultimodalModel` with the cheapest modality's branch and the full branch
     unless ``fusion_options["branches"]`` says otherwise.
@@ -72,12 +78,18 @@ def build_model(config: ModelConfig) -> MultimodalModel:
     Raises:
         ConfigError: unknown fusion, or ``"unimodal"`` with more than one modality.
     """
+    from polymodal.fission.registry import FISSION_MODELS, build_fission_model  # fission models build on this module
+
     specs = [ModalitySpec(m["name"], m["kind"], tuple(m["shape"])) for m in config.modalities]
+    make_head = lambda d: mlp_head(d, config.hidden_dim, config.num_classes, config.dropout)  # noqa: E731
     if config.fusion in READS_TOKENS:
         encoders = {s.name: make_tokenizer(s, config.embed_dim) for s in specs}
     else:
         encoders = {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout) for s in specs}
     dims = {s.name: config.embed_dim for s in specs}
+    if config.fusion in FISSION_MODELS:
+        return build_fission_model(config.fusion, encoders, dims, {s.name: s.shape for s in specs}, config.hidden_dim,
+                                   config.num_classes, make_head, config.fusion_options)
     if config.fusion == UNIMODAL:
         if len(specs) != 1:
             raise ConfigError(f"fusion 'unimodal' takes exactly one modality, got {[s.name for s in specs]}")
@@ -89,15 +101,7 @@ def build_model(config: ModelConfig) -> MultimodalModel:
         fusion = make_fusion("dynamic", dims, config.hidden_dim, config.num_classes, **options)
     else:
         fusion = make_fusion(config.fusion, dims, config.hidden_dim, config.num_classes, **config.fusion_options)
-    if fusion.outputs_logits:
-        head: nn.Module = nn.Identity()
-    else:
-        head = nn.Sequential(
-            nn.Linear(fusion.output_dim, config.hidden_dim),
-            nn.ReLU(),
-            nn.Dropout(config.dropout),
-            nn.Linear(config.hidden_dim, config.num_classes),
-        )
+    head = nn.Identity() if fusion.outputs_logits else make_head(fusion.output_dim)
     if config.fusion == "dynamic":
         return DynamicMultimodalModel(encoders, fusion, head, flops)
     return MultimodalModel(encoders, fusion, head)
