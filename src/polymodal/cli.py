@@ -1,4 +1,4 @@
-"""The ``polymodal`` command line: ``bench``, ``train``, ``coordinate``, ``pid``, ``fusions`` and ``data info``."""
+"""The ``polymodal`` command line: ``bench``, ``train``, ``coordinate``, ``interactions``, ``pid``, ``fusions`` and ``data info``."""
 
 from __future__ import annotations
 
@@ -290,6 +290,61 @@ def coordinate(
     for reason in result["skipped"]:
         console.print(f"not evaluated: {reason}", highlight=False)
     console.print(f"wrote {out / 'result.json'}, {out / 'report.md'}, {out / 'coordination.png'}")
+
+
+@app.command()
+def interactions(
+    model: Path = typer.Option(..., "--model", help="A checkpoint (checkpoints/best.ckpt of 'polymodal train' or 'bench')."),
+    dataset: str = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    unimodal: Optional[str] = typer.Option(
+        None, "--unimodal", help="Unimodal baselines a=CKPT,b=CKPT for the response categories "
+        "(default: the bench's unimodal-<m> runs beside --model, if there)."),
+    split: str = typer.Option("test", "--split"),
+    emap_samples: int = typer.Option(2000, "--emap-samples", min=2, help="Examples for EMAP (N^2 pairs are evaluated)."),
+    pid_estimator: str = typer.Option("batch", "--pid-estimator", help="batch, cluster, or none to skip the PID."),
+    seed: int = SeedOpt,
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/interactions-<dataset>)."),
+    snr: str = SnrOpt,
+    cache_dir: Optional[Path] = CacheOpt,
+) -> None:
+    """EMAP, response categories and the PID of a trained model's predictions, in one report.
+
+    Writes interactions.json, report.md and interactions.png into --out.
+    """
+    from polymodal.interactions.analyze import analyze_interactions, bench_unimodal_checkpoints, load_unimodal
+    from polymodal.interactions.report import markdown_report, plot_interactions
+    from polymodal.io import atomic_write_json, atomic_write_text
+    from polymodal.training.checkpoint import load_model
+
+    if pid_estimator not in ("batch", "cluster", "none"):
+        raise ConfigError(f"--pid-estimator: {pid_estimator!r} is unknown; choose batch, cluster or none")
+    trained = load_model(model)
+    ds = _load(dataset, data_dir, seed, snr, cache_dir)
+    unknown = [m for m in trained.modalities if m not in ds.modalities]
+    if unknown:
+        raise ConfigError(f"--model reads {unknown}, which data set {dataset!r} does not have ({', '.join(ds.modalities)})")
+    ds = ds.select(trained.modalities)
+    if unimodal:
+        pairs = dict(p.split("=", 1) for p in unimodal.split(",") if "=" in p)
+        if len(pairs) != len([p for p in unimodal.split(",") if p.strip()]):
+            raise ConfigError(f"--unimodal {unimodal!r}: expected a=CKPT,b=CKPT")
+        baselines = load_unimodal(pairs)
+    else:
+        baselines = load_unimodal(bench_unimodal_checkpoints(model, trained.modalities)) or None
+    out = out or Path("runs") / f"interactions-{dataset}"
+    pid_options = None if pid_estimator == "none" else {"estimator": pid_estimator, "run_dir": out / "pid-reduction"}
+    result = analyze_interactions(trained, ds, unimodal=baselines, split=split, emap_samples=emap_samples,
+                                  pid_options=pid_options, seed=seed, progress=True)
+    result["checkpoint"] = str(model)
+    title = f"Interactions of {model} on {dataset}"
+    atomic_write_json(out / "interactions.json", result)
+    atomic_write_text(out / "report.md", markdown_report(result, title))
+    plot_interactions(result, out / "interactions.png", title=f"{dataset}: {model.parent.parent.parent.name}")
+    console.print(markdown_report(result, title), highlight=False, markup=False)
+    if baselines is None:
+        console.print("response categories skipped: no unimodal baselines (pass --unimodal a=CKPT,b=CKPT)", highlight=False)
+    console.print(f"wrote {out / 'interactions.json'}, {out / 'report.md'}, {out / 'interactions.png'}")
 
 
 @app.command()

@@ -21,7 +21,7 @@ from polymodal.errors import ConfigError
 from polymodal.fusion.dynamic import DynamicFusion
 from polymodal.io import atomic_write, atomic_write_json
 from polymodal.models.build import ModelConfig
-from polymodal.training.checkpoint import load_model, predict_logits
+from polymodal.training.checkpoint import load_model, predict_logits, read_checkpoint
 from polymodal.training.clock import TrainingClock
 from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
 from polymodal.training.module import ClassificationModule
@@ -182,6 +182,7 @@ def fit(
     callbacks: Sequence[L.Callback] = (),
     progress_bar: bool = True,
     resume: bool = True,
+    init_weights: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train, keep the best checkpoint, evaluate it on the test split, measure complexity.
 
@@ -198,6 +199,8 @@ def fit(
         callbacks: extra Lightning callbacks.
         progress_bar: show Lightning's progress bar.
         resume: continue from ``last.ckpt`` if present.
+        init_weights: a checkpoint of the same architecture (e.g. from
+            :func:`polymodal.fission.pretrain.pretrain_autoencoder`) to start from; ignored when resuming.
 
     Returns:
         The content of ``result.json``: test accuracy and macro-F1, the number of test
@@ -209,6 +212,12 @@ def fit(
     quiet_lightning()
     L.seed_everything(train_config.seed, workers=True, verbose=False)
     module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    if init_weights is not None:
+        _, state = read_checkpoint(init_weights, "model_config")
+        try:
+            module.model.load_state_dict(state)
+        except RuntimeError as exc:
+            raise ConfigError(f"init_weights {init_weights}: not the architecture being trained ({str(exc).splitlines()[0]})") from None
     run = train_module(module, dataset, train_config, run_dir, monitor="val_acc", callbacks=callbacks,
                        progress_bar=progress_bar, resume=resume)
     trainer = run.trainer

@@ -1,0 +1,67 @@
+"""Pretraining by reconstruction: train a model's reconstruction term alone, without labels.
+
+The multimodal autoencoder (and the factorized model) can be pretrained on unlabelled pairs,
+then fine-tuned with labels from the pretrained weights (``fit(..., init_weights=checkpoint)``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from polymodal.data.dataset import MultimodalDataset
+from polymodal.errors import ConfigError
+from polymodal.models.build import ModelConfig, build_model
+from polymodal.training.fit import TrainConfig, quiet_lightning, train_module
+
+
+class ReconstructionModule(L.LightningModule):
+    """Minimises ``model.reconstruction_loss(inputs)``; logs ``val_score`` = minus the validation loss.
+
+    Args:
+        model_config: :meth:`ModelConfig.to_dict` of a model with a ``reconstruction_loss`` method
+            (the ``autoencoder`` fission model); stored in the checkpoint, so ``load_model`` reads it.
+        lr, weight_decay: Adam settings.
+    """
+
+    def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = build_model(ModelConfig.from_dict(model_config))
+        if not hasattr(self.model, "reconstruction_loss"):
+            raise ConfigError(f"fusion {model_config['fusion']!r} has no reconstruction to pretrain; use 'autoencoder'")
+        self._val: list[torch.Tensor] = []
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss = self.model.reconstruction_loss(batch["inputs"])
+        self.log("train_reconstruction", loss, on_step=False, on_epoch=True, batch_size=len(batch["label"]))
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self._val.append(self.model.reconstruction_loss(batch["inputs"]).detach() * len(batch["label"]))
+        self._val_n = getattr(self, "_val_n", 0) + len(batch["label"])
+
+    def on_validation_epoch_end(self) -> None:
+        total, n = torch.stack(self._val).sum(), self._val_n
+        self._val, self._val_n = [], 0
+        self.log("val_score", -total / n, sync_dist=True)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+
+def pretrain_autoencoder(dataset: MultimodalDataset, model_config: ModelConfig, train_config: TrainConfig,
+                         run_dir: str | Path, progress_bar: bool = True, resume: bool = True) -> Path:
+    """Train the reconstruction of every modality from the fused code, no labels; returns the best checkpoint.
+
+    Checkpoints, resume and early stopping (on the validation reconstruction error) are the
+    training pipeline's (:func:`~polymodal.training.fit.train_module`).
+    """
+    quiet_lightning()
+    L.seed_everything(train_config.seed, workers=True, verbose=False)
+    module = ReconstructionModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    run = train_module(module, dataset, train_config, run_dir, monitor="val_score", progress_bar=progress_bar, resume=resume)
+    return Path(run.best_path)
