@@ -33,3 +33,14 @@ def test_several_seeds_show_mean_and_spread_and_dynamic_routing(tmp_path):
     text = write_reports(results, tmp_path)["markdown"].read_text()
     assert "seeds 0, 1, 2" in text
     assert "`dynamic` routed the test examples to a 25%, a+b 75%; encoder compute saved: 60%." in text
+
+
+def test_costs_can_come_from_chosen_seeds_only():
+    from polymodal.bench.summary import summarize
+
+    base = {"parameters": 10, "test_accuracy": 0.5, "test_macro_f1": 0.5, "epochs": 3, "peak_memory_mib": 1.0,
+            "inference_time_per_sample_s": 1e-3}
+    runs = {"0": {**base, "train_time_s": 100.0}, "1": {**base, "train_time_s": 500.0}, "2": {**base, "train_time_s": 700.0}}
+    assert summarize("m", runs)["train_time_s"] == 500.0
+    assert summarize("m", runs, timing_seeds=[0])["train_time_s"] == 100.0
+    assert summarize("m", runs, timing_seeds=[5])["train_time_s"] == 500.0  # none of them ran: all seeds

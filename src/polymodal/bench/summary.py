@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 #: Summarised as mean and sample standard deviation (``<key>_std``) over seeds.
 MEAN_KEYS = ("test_accuracy", "test_macro_f1", "epochs")
@@ -11,12 +11,14 @@ MEAN_KEYS = ("test_accuracy", "test_macro_f1", "epochs")
 MEDIAN_KEYS = ("train_time_s", "peak_memory_mib", "inference_time_per_sample_s")
 
 
-def summarize(method: str, runs: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+def summarize(method: str, runs: Mapping[str, dict[str, Any]], timing_seeds: Collection[int] | None = None) -> dict[str, Any]:
     """Summarise the fit results of one method.
 
     Args:
         method: the method's name.
         runs: ``{seed: fit result}``, at least one.
+        timing_seeds: take the costs (:data:`MEDIAN_KEYS`) from these seeds only, e.g. the seeds
+            that ran on an otherwise idle machine (all seeds if ``None`` or if none of them ran).
 
     Returns:
         ``{"method", "seeds", "parameters", <MEAN_KEYS>, <MEAN_KEYS>_std, <MEDIAN_KEYS>}``, plus
@@ -29,8 +31,9 @@ def summarize(method: str, runs: Mapping[str, dict[str, Any]]) -> dict[str, Any]
         values = [float(r[key]) for r in results]
         row[key] = statistics.fmean(values)
         row[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+    timed = [r for s, r in runs.items() if timing_seeds is None or int(s) in timing_seeds] or results
     for key in MEDIAN_KEYS:
-        values = [r[key] for r in results if r.get(key) is not None]
+        values = [r[key] for r in timed if r.get(key) is not None]
         row[key] = statistics.median(values) if values else None
     routings = [r["routing"] for r in results if "routing" in r]
     if routings:
