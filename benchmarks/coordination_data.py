@@ -79,6 +79,12 @@ def main() -> None:
     write(results, " ".join(sys.argv[1:]), args.out)
 
 
+def _total(result: dict) -> str:
+    """Total test correlation, with the number of components when a view has fewer features than k."""
+    n = len(result["test_correlations"])
+    return f"{result['total_test_correlation']:.2f}" + (f" (k = {n})" if n < K else "")
+
+
 def write(results: dict, argv: str, out: Path) -> None:
     import matplotlib
 
@@ -94,7 +100,7 @@ def write(results: dict, argv: str, out: Path) -> None:
              "linear probe (query labels) | supervised unimodal | class shift (target / source) |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for (name, a, b), row in results.items():
-        corr.append(f"| {name} | {a} & {b} | " + " | ".join(f"{row[m]['total_test_correlation']:.2f}" for m in METHODS) + " |")
+        corr.append(f"| {name} | {a} & {b} | " + " | ".join(_total(row[m]) for m in METHODS) + " |")
         for m in METHODS:
             r = row[m]
             text = f"{r['zero_shot_text']['accuracy']:.3f}" if "zero_shot_text" in r else "–"
