@@ -44,7 +44,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "coordination-bench")
+    parser.add_argument("--baselines", action="append", default=[], metavar="DATASET=RUNS",
+                        help="take the supervised unimodal baseline of DATASET from a polymodal bench output "
+                             "(RUNS/unimodal-<m>/seed-<seed>/result.json) instead of training it, e.g. avmnist=runs/bench-avmnist/runs")
     args = parser.parse_args()
+    baselines = dict(b.split("=", 1) for b in args.baselines)
 
     from polymodal.coordination.run import coordinate
     from polymodal.coordination.text import DEFAULT_TEMPLATES, sentence_encoder
@@ -72,11 +76,12 @@ def main() -> None:
                 row[method] = run_or_load(base / method, lambda: coordinate(
                     ds, method, base / method, modalities=[a, b], k=K, train_config=train, progress_bar=False, **text))
             uni = ds.select([b])
-            row["supervised"] = run_or_load(base / f"unimodal-{b}", lambda: fit(
+            bench_run = Path(baselines[name]) / f"unimodal-{b}" / f"seed-{args.seed}" if name in baselines else None
+            row["supervised"] = run_or_load(bench_run or base / f"unimodal-{b}", lambda: fit(
                 uni, ModelConfig.for_dataset(uni, "unimodal"), TrainConfig(epochs=args.epochs, patience=6, seed=args.seed),
                 base / f"unimodal-{b}", progress_bar=False))
             results[(name, a, b)] = row
-    write(results, " ".join(sys.argv[1:]), args.out)
+    write(results, " ".join(sys.argv[1:]), args.out, baselines)
 
 
 def _total(result: dict) -> str:
@@ -85,7 +90,7 @@ def _total(result: dict) -> str:
     return f"{result['total_test_correlation']:.2f}" + (f" (k = {n})" if n < K else "")
 
 
-def write(results: dict, argv: str, out: Path) -> None:
+def write(results: dict, argv: str, out: Path, baselines: dict[str, str]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,7 +147,8 @@ def write(results: dict, argv: str, out: Path) -> None:
              "Zero-shot: the query modality classified by prototypes of the labelled gallery modality (training split), "
              "with no label of the query modality; text prompts: six templates of the digit names embedded by "
              "all-MiniLM-L6-v2 and mapped into the space through the gallery modality's prototypes. The supervised "
-             "unimodal baseline is a model of the query modality alone trained with its labels (same encoder).")
+             "unimodal baseline is a model of the query modality alone trained with its labels (same encoder"
+             + (f"; for {', '.join(baselines)} the unimodal run of the fusion bench" if baselines else "") + ").")
     body = "\n".join([
         "## Coordination of real modalities", "", intro, "",
         f"### Total test correlation (top {K})", "", *corr, "",
