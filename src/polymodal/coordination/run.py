@@ -129,10 +129,9 @@ def coordinate(
         result.update(_cross_modal(dataset, names, reps))
         if templates:
             result["zero_shot_text"] = _text_zero_shot(dataset, names, reps, templates, text_encoder or sentence_encoder())
-    if run_dir:
-        atomic_write_json(run_dir / RESULT_FILE, result)
-        atomic_write_text(run_dir / "report.md", markdown_summary(result))
-        plot_coordination(result, run_dir / "coordination.png")
+    atomic_write_json(run_dir / RESULT_FILE, result)
+    atomic_write_text(run_dir / "report.md", markdown_summary(result))
+    plot_coordination(result, run_dir / "coordination.png")
     return result
 
 

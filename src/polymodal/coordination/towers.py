@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-import torch
 from torch import Tensor, nn
 
 from polymodal.coordination.contrastive import LogitScale
