@@ -33,7 +33,7 @@ class ReconstructionModule(L.LightningModule):
         self.model = build_model(ModelConfig.from_dict(model_config))
         if not hasattr(self.model, "reconstruction_loss"):
             raise ConfigError(f"fusion {model_config['fusion']!r} has no reconstruction to pretrain; use 'autoencoder'")
-        self._val: list[torch.Tensor] = []
+        self._val: list[tuple[torch.Tensor, int]] = []  # (summed loss, examples) per validation batch
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = self.model.reconstruction_loss(batch["inputs"])
@@ -41,13 +41,13 @@ class ReconstructionModule(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        self._val.append(self.model.reconstruction_loss(batch["inputs"]).detach() * len(batch["label"]))
-        self._val_n = getattr(self, "_val_n", 0) + len(batch["label"])
+        n = len(batch["label"])
+        self._val.append((self.model.reconstruction_loss(batch["inputs"]).detach() * n, n))
 
     def on_validation_epoch_end(self) -> None:
-        total, n = torch.stack(self._val).sum(), self._val_n
-        self._val, self._val_n = [], 0
-        self.log("val_score", -total / n, sync_dist=True)
+        parts, self._val = self._val, []
+        total = torch.stack([loss for loss, _ in parts]).sum()
+        self.log("val_score", -total / sum(n for _, n in parts), sync_dist=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
