@@ -17,7 +17,7 @@ from polymodal.coordination.module import CoordinationModule
 from polymodal.coordination.report import markdown_summary, plot_coordination
 from polymodal.coordination.text import DIGIT_NAMES, TextEncoder, TextProjection, prompt_embeddings, sentence_encoder
 from polymodal.coordination.retrieval import class_recall_at_k, class_shift_retrieval
-from polymodal.coordination.zero_shot import class_prototypes, zero_shot_predict
+from polymodal.coordination.zero_shot import class_prototypes, l2_normalise, zero_shot_predict
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
 from polymodal.io import atomic_write_json, atomic_write_text
@@ -143,8 +143,8 @@ def _cross_modal(dataset: MultimodalDataset, names: list[str], reps: dict[str, d
     retrieval = class_recall_at_k(reps["test"][b], y_test, reps["test"][a], y_test, ks)
     prototypes = class_prototypes(reps["train"][a], y_train, dataset.num_classes)
     zero_shot = float((zero_shot_predict(reps["test"][b], prototypes) == y_test).mean())
-    probe = LogisticRegression(max_iter=2000).fit(_normalise(reps["train"][b]), y_train)
-    probe_acc = float(probe.score(_normalise(reps["test"][b]), y_test))
+    probe = LogisticRegression(max_iter=2000).fit(l2_normalise(reps["train"][b]), y_train)
+    probe_acc = float(probe.score(l2_normalise(reps["test"][b]), y_test))
     shift_k = 10
     precision, source = class_shift_retrieval(reps["test"][b], y_test, reps["test"][a], y_test, prototypes, shift_k)
     off = ~np.eye(dataset.num_classes, dtype=bool)
@@ -171,7 +171,3 @@ def _text_zero_shot(dataset: MultimodalDataset, names: list[str], reps: dict[str
     y_test = dataset.splits["test"].labels.numpy()
     return {"query": b, "accuracy": float((zero_shot_predict(reps["test"][b], prototypes) == y_test).mean()),
             "templates": list(templates), "class_names": list(class_names), "aligned_through": f"labelled {a} (train)"}
-
-
-def _normalise(z: np.ndarray) -> np.ndarray:
-    return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)

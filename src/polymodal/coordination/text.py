@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from polymodal.coordination.zero_shot import l2_normalise
 from polymodal.errors import ConfigError, ShapeError
 
 TextEncoder = Callable[[Sequence[str]], np.ndarray]
@@ -64,14 +65,12 @@ def prompt_embeddings(class_names: Sequence[str], templates: Sequence[str], enco
     e = np.asarray(encode(sentences), dtype=np.float64)
     if e.ndim != 2 or len(e) != len(sentences):
         raise ShapeError(f"the text encoder returned shape {e.shape} for {len(sentences)} sentences; expected (n, D)")
-    e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
-    return e.reshape(len(class_names), len(templates), -1)
+    return l2_normalise(e).reshape(len(class_names), len(templates), -1)
 
 
 def ensemble(prompts: np.ndarray) -> np.ndarray:
     """Normalised mean over templates: ``(C, T, D) -> (C, D)``."""
-    mean = prompts.mean(1)
-    return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+    return l2_normalise(prompts.mean(1))
 
 
 class TextProjection:

@@ -17,6 +17,11 @@ from polymodal.coordination.similarity import Similarity
 from polymodal.errors import ConfigError, ShapeError
 
 
+def l2_normalise(z: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit Euclidean norm (zero rows stay zero): ``(N, D) -> (N, D)``."""
+    return z / np.maximum(np.linalg.norm(z, axis=-1, keepdims=True), 1e-12)
+
+
 def class_prototypes(embeddings: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
     """Normalised mean of each class's L2-normalised embeddings: ``(N, D), (N,) -> (C, D)``.
 
@@ -26,12 +31,11 @@ def class_prototypes(embeddings: np.ndarray, labels: np.ndarray, num_classes: in
     embeddings, labels = np.asarray(embeddings, dtype=np.float64), np.asarray(labels)
     if embeddings.ndim != 2 or len(embeddings) != len(labels):
         raise ShapeError(f"need (N, D) embeddings and (N,) labels, got {embeddings.shape} and {labels.shape}")
-    z = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    z = l2_normalise(embeddings)
     counts = np.bincount(labels, minlength=num_classes)
     if (counts == 0).any():
         raise ConfigError(f"classes {np.flatnonzero(counts == 0).tolist()} have no example to build a prototype from")
-    means = np.stack([z[labels == c].mean(0) for c in range(num_classes)])
-    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+    return l2_normalise(np.stack([z[labels == c].mean(0) for c in range(num_classes)]))
 
 
 def zero_shot_predict(queries: np.ndarray, prototypes: np.ndarray, similarity: Similarity | None = None) -> np.ndarray:
