@@ -31,7 +31,10 @@ def main() -> None:
     parser.add_argument("--emap-samples", type=int, default=2000)
     parser.add_argument("--emap-samples-for", default="", help="per-fusion N, e.g. raw=500,cross-modal-transformer=500")
     args = parser.parse_args()
-    samples_for = {name: int(n) for name, n in (item.split("=") for item in args.emap_samples_for.split(",") if item)}
+    try:
+        samples_for = {name: int(n) for name, n in (item.split("=") for item in args.emap_samples_for.split(",") if item)}
+    except ValueError:
+        parser.error(f"--emap-samples-for {args.emap_samples_for!r}: expected NAME=N[,NAME=N...], e.g. raw=500")
     from polymodal.data.registry import load_dataset
     from polymodal.interactions.analyze import UNIMODAL_PREFIX, analyze_interactions, bench_unimodal_checkpoints, load_unimodal
     from polymodal.training.checkpoint import load_model
@@ -44,13 +47,15 @@ def main() -> None:
         if not ckpt.is_file():
             continue
         done = cache / f"{method_dir.name}.json"
-        if done.is_file() and json.loads(done.read_text())["emap"]["samples"] == samples_for.get(method_dir.name, args.emap_samples):
-            rows[method_dir.name] = json.loads(done.read_text())
+        n = samples_for.get(method_dir.name, args.emap_samples)
+        cached = json.loads(done.read_text()) if done.is_file() else None
+        if cached and cached["emap"]["samples"] == n:
+            rows[method_dir.name] = cached
             continue
         model = load_model(ckpt)
         baselines = load_unimodal(bench_unimodal_checkpoints(ckpt, model.modalities))
         print(method_dir.name, flush=True)
-        result = analyze_interactions(model, ds, unimodal=baselines, emap_samples=samples_for.get(method_dir.name, args.emap_samples), seed=args.seed)
+        result = analyze_interactions(model, ds, unimodal=baselines, emap_samples=n, seed=args.seed)
         done.parent.mkdir(parents=True, exist_ok=True)
         done.write_text(json.dumps(result))
         rows[method_dir.name] = result
