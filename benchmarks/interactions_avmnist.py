@@ -59,10 +59,10 @@ def main() -> None:
         done.parent.mkdir(parents=True, exist_ok=True)
         done.write_text(json.dumps(result))
         rows[method_dir.name] = result
-    write(rows, " ".join(sys.argv[1:]))
+    write(rows, " ".join(sys.argv[1:]), args.seed)
 
 
-def write(rows: dict, argv: str) -> None:
+def write(rows: dict, argv: str, seed: int) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -97,8 +97,8 @@ def write(rows: dict, argv: str) -> None:
     samples = max(r["emap"]["samples"] for r in rows.values())
     body = "\n".join([
         "## Which AV-MNIST fusions use interactions", "",
-        f"Command: `python benchmarks/interactions_avmnist.py {argv}`. Seed-0 models of the AV-MNIST bench; EMAP on "
-        f"{samples} test examples ({samples ** 2:,} recombined pairs; a random subset, seed 0, where the split is larger or the table says fewer); response categories on the whole test split "
+        f"Command: `python benchmarks/interactions_avmnist.py {argv}`. Seed-{seed} models of the AV-MNIST bench; EMAP on "
+        f"{samples} test examples ({samples ** 2:,} recombined pairs; a random subset, seed {seed}, where the split is larger or the table says fewer); response categories on the whole test split "
         f"against the unimodal baselines ({a} {uni[a]:.3f}, {b} {uni[b]:.3f} test accuracy). Sorted by gap.", "",
         *table, "", "![model against EMAP accuracy](figures/interactions-avmnist.png)", "",
     ])
