@@ -59,6 +59,18 @@ def test_bench_writes_results_and_report(tmp_path):
     assert again.returncode == 0 and json.loads((tmp_path / "b" / "results.json").read_text()) == results
 
 
+def test_bench_split_seed_keeps_the_split_while_the_training_seed_changes(tmp_path):
+    runs = {}
+    for name, extra in (("first", []), ("split0", ["--split-seed", "0"])):
+        proc = polymodal("bench", "--fusions", "early", "--epochs", "1", "--seeds", "3", *extra,
+                         "--out", str(tmp_path / name), "--accelerator", "cpu")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[name] = json.loads((tmp_path / name / "results.json").read_text())
+    assert runs["first"]["settings"]["dataset_options"]["seed"] == 3  # default: the first of --seeds
+    assert runs["split0"]["settings"]["dataset_options"]["seed"] == 0
+    assert list(runs["split0"]["runs"]["early"]) == ["3"] and runs["split0"]["settings"]["train_config"]["seed"] == 3
+
+
 def test_fusions_lists_every_registered_fusion():
     from polymodal.fusion import fusion_names
 

@@ -74,7 +74,10 @@ def bench(
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling."),
     seeds: Optional[str] = typer.Option(
         None, "--seeds", help="Comma-separated training seeds, e.g. 0,1,2: accuracy is reported as mean ± s.d. "
-        "The split uses the first. Default: --seed."),
+        "The split uses the first unless --split-seed is given. Default: --seed."),
+    split_seed: Optional[int] = typer.Option(
+        None, "--split-seed", min=0, max=2**32 - 1, help="Seed of the data split (avmnist: also of the pairing and the "
+        "noise). Default: the first of --seeds. Give it to add seeds in another process: --seeds 2 --split-seed 0."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/bench-<dataset>)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1),
     lr: float = typer.Option(1e-3, "--lr"),
@@ -97,7 +100,7 @@ def bench(
     seed = seed_list[0]
     out = out or Path("runs") / f"bench-{dataset}"
     config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
-    ds = _load(dataset, data_dir, seed, snr, cache_dir)
+    ds = _load(dataset, data_dir, seed if split_seed is None else split_seed, snr, cache_dir)
     command = "polymodal " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     show = _is_rank_zero()
     paths: dict[str, Path] = {}
