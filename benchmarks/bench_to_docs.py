@@ -81,7 +81,8 @@ def main() -> int:
     body = (
         f"### {args.dataset}\n\n"
         f"Command: `{shown}` (seeds {', '.join(map(str, results['seeds']))}; accuracy: mean ± s.d. over seeds, "
-        + (f"times: median over seeds {args.timing_seeds} (run on an otherwise idle machine; the other seeds shared it); "
+        + (f"times: median over seed(s) {args.timing_seeds} only, run on an otherwise idle machine while the other seeds "
+           "shared it; "
            if args.timing_seeds else "times: median; ")
         + f"recorded with `python benchmarks/bench_to_docs.py --dataset {args.dataset} "
         f"{' '.join(extra + (['--timing-seeds', args.timing_seeds] if args.timing_seeds else []))}`)\n"

@@ -91,7 +91,7 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
     ax.set_ylim(0, 1)
     spread = " (bars: ±1 s.d. over seeds)" if any(err) else ""
     ax.set_title(f"{results['settings']['dataset']}: test accuracy, grey: unimodal{spread}")
-    ax.tick_params(axis="x", rotation=45)
+    plt.setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
     out["accuracy"] = _png(fig)
     for key, label, log in (("parameters", "parameters", True), ("train_time_s", "training time (s)", False)):
         fig, ax = plt.subplots(figsize=(5, 3.5) if len(names) <= 10 else (9, 6))
