@@ -83,12 +83,18 @@ def train_pair(fusion: str, seed: int, data_dir: str, epochs: int, patience: int
 
 def parse_pairs(spec: str) -> list[tuple[str, int]]:
     """``"tensor:1,low-rank:2"`` -> ``[("tensor", 1), ("low-rank", 2)]``."""
+    from polymodal.fusion import fusion_names
+
     pairs = []
     for item in filter(None, (s.strip() for s in spec.split(","))):
         fusion, _, seed = item.partition(":")
         if not fusion or not seed.isdigit():
             raise SystemExit(f"--pairs: {item!r} is not FUSION:SEED, e.g. tensor:1")
+        if fusion not in fusion_names():
+            raise SystemExit(f"--pairs: unknown fusion {fusion!r}; choose from {', '.join(fusion_names())}")
         pairs.append((fusion, int(seed)))
+    if not pairs:
+        raise SystemExit("--pairs: no FUSION:SEED given, e.g. --pairs tensor:1,low-rank:1")
     return pairs
 
 

@@ -13,7 +13,6 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.fabric.utilities.exceptions import MisconfigurationException
-from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
 from polymodal.data.dataset import MultimodalDataset
@@ -24,6 +23,7 @@ from polymodal.models.build import ModelConfig
 from polymodal.training.checkpoint import load_model, predict_logits, read_checkpoint
 from polymodal.training.clock import TrainingClock
 from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
+from polymodal.training.metrics_log import ResumingCSVLogger
 from polymodal.training.module import ClassificationModule
 
 RESULT_FILE = "result.json"
@@ -79,7 +79,8 @@ def quiet_lightning() -> None:
         warnings.filterwarnings("ignore", message=msg)
 
 
-def _trainer(config: TrainConfig, run_dir: Path, progress_bar: bool, callbacks: list[L.Callback], monitor: str) -> L.Trainer:
+def _trainer(config: TrainConfig, logger: ResumingCSVLogger, progress_bar: bool, callbacks: list[L.Callback],
+             monitor: str, run_dir: Path) -> L.Trainer:
     return L.Trainer(
         max_epochs=config.epochs,
         accelerator=config.accelerator,
@@ -87,7 +88,7 @@ def _trainer(config: TrainConfig, run_dir: Path, progress_bar: bool, callbacks: 
         strategy=config.strategy,
         num_nodes=config.num_nodes,
         callbacks=[EarlyStopping(monitor=monitor, mode="max", patience=config.patience), *callbacks],
-        logger=CSVLogger(run_dir, name="", version="logs"),
+        logger=logger,
         deterministic="warn",
         enable_progress_bar=progress_bar,
         enable_model_summary=False,
@@ -143,7 +144,8 @@ def train_module(
 
     Early stopping and the best checkpoint follow the validation metric ``monitor`` (higher is
     better). Writes ``checkpoints/best.ckpt``, ``checkpoints/last.ckpt`` and ``logs/metrics.csv``
-    into ``run_dir``; if ``resume`` and ``last.ckpt`` exists, training continues from it.
+    into ``run_dir``; if ``resume`` and ``last.ckpt`` exists, training continues from it and
+    ``metrics.csv`` keeps the epochs logged before the interruption.
     """
     run_dir = Path(run_dir)
     missing = [s for s in ("train", "val", "test") if s not in dataset.splits]
@@ -155,15 +157,17 @@ def train_module(
         enable_version_counter=False,
     )
     clock = TrainingClock()
+    last = ckpt_dir / "last.ckpt"
+    resumed_from = str(last) if resume and last.is_file() else None
+    resumed_epoch = torch.load(last, map_location="cpu", weights_only=True)["epoch"] if resumed_from else None
+    logger = ResumingCSVLogger(run_dir, keep_through_epoch=resumed_epoch)
     try:
-        trainer = _trainer(train_config, run_dir, progress_bar, [best, clock, *callbacks], monitor)
+        trainer = _trainer(train_config, logger, progress_bar, [best, clock, *callbacks], monitor, run_dir)
     except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
         raise ConfigError(
             f"--accelerator {train_config.accelerator!r} / --devices {train_config.devices!r} / "
             f"--strategy {train_config.strategy!r} / --num-nodes {train_config.num_nodes}: {exc}"
         ) from None
-    last = ckpt_dir / "last.ckpt"
-    resumed_from = str(last) if resume and last.is_file() else None
     with PeakMemory(trainer.strategy.root_device) as memory:
         trainer.fit(module, split_loader(dataset, "train", train_config, True),
                     split_loader(dataset, "val", train_config, False), ckpt_path=resumed_from)
