@@ -2,8 +2,11 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from polymodal.coordination.contrastive import (
     LogitScale, InfoNCELoss, MaxMarginLoss, infonce_terms, max_margin_terms,
@@ -85,6 +88,70 @@ def test_logit_scale_is_clamped_and_learnable():
     assert scale.log_scale.grad is not None and scale.log_scale.grad != 0
     with pytest.raises(ConfigError, match="initial_temperature"):
         LogitScale(initial_temperature=2.0)
+
+
+def test_logit_scale_comes_back_from_its_bound_under_a_plain_optimizer():
+    """The audit's reproducer: started above the bound on unrelated pairs, plain SGD must lower the scale."""
+    torch.manual_seed(0)
+    za, zb = torch.randn(64, 8), torch.randn(64, 8)
+    scale = LogitScale()
+    with torch.no_grad():
+        scale.log_scale.fill_(5.0)
+    optimizer = torch.optim.SGD(scale.parameters(), lr=0.5)
+    optimizer.zero_grad()
+    infonce_terms(za, zb, scale())["loss"].backward()
+    assert float(scale.log_scale.grad) > 0  # the loss wants a higher temperature: the gradient points inward
+    for _ in range(100):
+        optimizer.zero_grad()
+        infonce_terms(za, zb, scale())["loss"].backward()
+        optimizer.step()
+    assert float(scale().detach()) < 100.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-8.0, 12.0), st.floats(-5.0, 5.0).filter(lambda g: abs(g) > 1e-3))
+def test_logit_scale_gradient_passes_exactly_when_descent_moves_inward(t, upstream):
+    """Value exp(clamp(t)); gradient d/dt exp(t) inside, outside only if -grad points back into [0, log 100]."""
+    scale = LogitScale()
+    with torch.no_grad():
+        scale.log_scale.fill_(t)
+    t = float(scale.log_scale)  # as stored in float32
+    value = scale()
+    hi = math.log(100.0)
+    assert float(value.detach()) == pytest.approx(math.exp(min(max(t, 0.0), hi)), rel=1e-6)
+    (upstream * value).backward()
+    grad = float(scale.log_scale.grad)
+    clamped = math.exp(min(max(t, 0.0), hi))
+    inward = (0.0 <= t <= hi) or (t > hi and upstream > 0) or (t < 0.0 and upstream < 0)
+    assert grad == pytest.approx(upstream * clamped if inward else 0.0, rel=1e-5, abs=1e-12)
+
+
+def test_logit_scale_clamp_moves_the_parameter_into_bounds():
+    scale = LogitScale()
+    with torch.no_grad():
+        scale.log_scale.fill_(7.0)
+    scale.clamp_()
+    assert float(scale.log_scale) == pytest.approx(math.log(100.0))
+    with torch.no_grad():
+        scale.log_scale.fill_(-2.0)
+    scale.clamp_()
+    assert float(scale.log_scale) == 0.0
+
+
+@pytest.mark.parametrize("bad, message", [("10", "float or a \\(\\) tensor"), ([1.0], "float or"),
+                                           (torch.ones(3), "scalar"), (float("nan"), "positive and finite"),
+                                           (-1.0, "positive"), (torch.tensor(0.0), "positive")])
+def test_logit_scale_argument_is_checked(bad, message):
+    za, zb = _batch()
+    with pytest.raises(ConfigError, match=message):
+        infonce_terms(za, zb, bad)
+
+
+def test_diagnostics_keep_the_input_dtype():
+    za, zb = _batch()
+    assert infonce_terms(za, zb, 2.0)["accuracy_a_to_b"].dtype == torch.float64
+    assert max_margin_terms(za, zb)["violations"].dtype == torch.float64
+    assert infonce_terms(za.float(), zb.float(), np.float32(2.0))["accuracy_a_to_b"].dtype == torch.float32
 
 
 def test_errors():

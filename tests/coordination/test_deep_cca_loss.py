@@ -92,3 +92,10 @@ def test_errors():
         deep_cca_terms(h1, h2, k=6)
     with pytest.raises(ConfigError, match="non-negative"):
         deep_cca_terms(h1, h2, r1=-1)
+
+
+def test_nan_inputs_are_named_not_blamed_on_collinearity():
+    h1, h2 = torch.randn(20, 3, dtype=torch.float64), torch.randn(20, 3, dtype=torch.float64)
+    h2[4, 1] = float("nan")
+    with pytest.raises(ShapeError, match="h2 has NaN or infinite values \\(first at row 4\\)"):
+        deep_cca_terms(h1, h2)

@@ -66,3 +66,13 @@ def test_errors():
         retrieve(torch.zeros(2, 3), torch.zeros(4, 2))
     with pytest.raises(ConfigError, match=r"classes \[2\] have no example"):
         class_prototypes(np.ones((4, 2)), np.array([0, 1, 0, 1]), 3)
+
+
+@pytest.mark.parametrize("labels, message", [([0, 1, 3], "label 3 at index 2, but there are only 3 classes"),
+                                             ([0, -1, 2], "got -1"), ([0.0, 1.0, 2.5], "got 2.5")])
+def test_prototype_labels_are_checked(labels, message):
+    """Labels >= num_classes were silently dropped; negative and float ones gave numpy errors."""
+    z = np.eye(3)
+    with pytest.raises(ConfigError, match=message):
+        class_prototypes(z, np.array(labels), 3)
+    np.testing.assert_allclose(class_prototypes(z, np.array([0.0, 1.0, 2.0]), np.int64(3)), z)

@@ -1,5 +1,6 @@
 """Every registered fusion honours the interface: dict in, declared size out, clear errors, all parameters train."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -48,6 +49,23 @@ def test_unknown_fusion_and_bad_options():
         make_fusion("additive", {"a": 3}, 4, 2)
     with pytest.raises(ConfigError, match=r"input_dims\['a'\] must be a positive int"):
         make_fusion("early", {"a": 0, "b": 2}, 4, 2)
-    with pytest.raises(ConfigError, match="output_dim must be a positive int, got 0"):
+    with pytest.raises(ConfigError, match="hidden_dim must be a positive int, got 0"):
         make_fusion("additive", DIMS3, 0, 2)
     assert set(FUSIONS) == set(fusion_names())
+
+
+@pytest.mark.parametrize("name", fusion_names())
+def test_numpy_integer_sizes_build_the_same_fusion(name):
+    """Sizes read from an array's shape are np.int64; they were rejected as 'not a positive int'."""
+    torch.manual_seed(0)
+    plain = make_fusion(name, DIMS3, 8, 4)
+    torch.manual_seed(0)
+    numpy_sized = make_fusion(name, {m: np.int64(d) for m, d in DIMS3.items()}, np.int64(8), np.int32(4))
+    assert numpy_sized.output_dim == plain.output_dim and type(numpy_sized.output_dim) is int
+    for (n1, p1), (n2, p2) in zip(plain.named_parameters(), numpy_sized.named_parameters()):
+        assert n1 == n2 and torch.equal(p1, p2)
+
+
+def test_numpy_integer_options():
+    assert make_fusion("low-rank", DIMS3, 8, 4, rank=np.int64(3)).rank == 3
+    assert make_fusion("polynomial", DIMS3, 8, 4, order=np.int64(2), rank=np.int64(2)).order == 2

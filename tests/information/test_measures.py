@@ -104,3 +104,13 @@ def test_counts_axes_and_samples_are_checked():
         empirical_joint([0, 1], [0, 1, 1])
     with pytest.raises(DistributionError, match="labels must be integers"):
         empirical_joint([0.5, 1.0])
+
+
+def test_a_float_axis_is_named_and_certain_entropy_is_plus_zero():
+    p = np.full((2, 2), 0.25)
+    with pytest.raises(DistributionError, match="axes must be an int or a sequence of ints"):
+        entropy(p, axes=1.0)
+    with pytest.raises(DistributionError, match="out of range"):
+        entropy(p, axes=[True])
+    h = entropy([1.0])
+    assert h == 0.0 and np.copysign(1.0, h) == 1.0

@@ -1,4 +1,6 @@
 import math
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +141,54 @@ def test_units_counts_and_result_object():
 def test_bad_input_is_named(bad, kwargs, message):
     with pytest.raises(DistributionError, match=message):
         pid(bad, **kwargs)
+
+
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+
+
+def test_near_deterministic_fixture_reaches_its_tolerance(reference_pid):
+    """The audit's joint (10 x 6 x 7, entries down to 1e-12) stopped at a gap of 1.2e-8 > 1e-8 before."""
+    path = FIXTURES / "pid_near_deterministic_10x6x7.npy"
+    assert path.is_file(), f"fixture missing at {path}"
+    p = np.load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning
+        result = pid(p, tol=1e-8)
+    assert result.converged and result.gap <= 1e-8
+    expected = reference_pid(p)
+    for term in ("R", "U1", "U2", "S"):
+        assert result.as_dict()[term] == pytest.approx(expected[term], abs=1e-5)
+
+
+@st.composite
+def near_deterministic_joints(draw):
+    """Y a function of (X1, X2) up to a leak of 1e-12 .. 1e-5 spread over the other labels."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n1, n2, k = draw(st.integers(2, 10)), draw(st.integers(2, 7)), draw(st.integers(2, 7))
+    pair = rng.dirichlet(np.ones(n1 * n2)).reshape(n1, n2)
+    conditional = 10.0 ** draw(st.floats(-12, -5)) * np.exp(rng.normal(size=(n1, n2, k)))
+    conditional[np.arange(n1)[:, None], np.arange(n2)[None, :], rng.integers(0, k, (n1, n2))] = 1.0
+    p = pair[..., None] * conditional / conditional.sum(2, keepdims=True)
+    return p / p.sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(near_deterministic_joints(), st.sampled_from([1e-6, 1e-8, 1e-9]))
+def test_near_deterministic_joints_are_certified_to_the_requested_tolerance(p, tol):
+    result = pid(p, tol=tol)
+    assert result.converged and result.gap <= tol
+    assert result.as_dict()["tolerance"] == tol
+
+
+@settings(max_examples=30, deadline=None)
+@given(joints(), st.integers(1, 3))
+def test_a_missed_tolerance_is_said_plainly(p, max_iterations):
+    """With too few iterations the result names the gap it reached; converged is exactly gap <= tol."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = pid(p, tol=1e-12, max_iterations=max_iterations)
+    assert result.converged == (result.gap <= 1e-12)
+    if not result.converged:
+        assert "NOT the requested 1.0e-12" in str(result) and f"{result.gap:.1e}" in str(result)
+        assert any("certified gap" in str(w.message) for w in caught)
+        assert result.as_dict()["converged"] is False

@@ -52,3 +52,24 @@ def test_errors():
         additivity_test(a, a[:5], np.zeros(10))
     with pytest.raises(ConfigError, match="alpha"):
         additivity_test(a, a, np.zeros(10), alpha=2)
+
+
+def test_audit_inputs_get_named_errors():
+    rng = np.random.default_rng(0)
+    x_a, x_b = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    with pytest.raises(ConfigError, match="n_components must be a positive int, got 0"):
+        additivity_test(x_a, x_b, rng.normal(size=40), task="regression", n_components=0)
+    with pytest.raises(ConfigError, match="y must hold integer class labels.*regression"):
+        additivity_test(x_a, x_b, rng.normal(size=40))
+    bad = x_a.copy()
+    bad[7, 1] = np.nan
+    with pytest.raises(ConfigError, match=r"x_a has NaN .* index \[7, 1\]"):
+        additivity_test(bad, x_b, np.arange(40) % 2)
+    with pytest.raises(ConfigError, match="single class"):
+        additivity_test(x_a, x_b, np.ones(40, dtype=int))
+    with pytest.raises(ConfigError, match="class 2 has 1 example"):
+        additivity_test(x_a, x_b, np.r_[np.arange(39) % 2, 2])
+    with pytest.raises(ConfigError, match="y is constant"):
+        additivity_test(x_a, x_b, np.ones(40), task="regression")
+    # integer-valued float labels are labels
+    assert additivity_test(x_a, x_b, (np.arange(40) % 2).astype(float), n_components=2).task == "classification"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from polymodal.errors import ShapeError
+from polymodal.errors import ConfigError, ShapeError
 from polymodal.interactions.response_categories import CATEGORIES, category_fractions, response_categories
 
 
@@ -47,3 +47,19 @@ def test_hand_made_cases():
 def test_shape_errors():
     with pytest.raises(ShapeError, match="three"):
         response_categories(np.zeros((3, 2)), np.zeros((3, 3)), np.zeros((3, 2)), np.zeros(3, dtype=int))
+
+
+@pytest.mark.parametrize("labels, message", [([0, 3], "label 3 at index 1, but there are only 3 classes"),
+                                             ([0, -1], "got -1"), ([0.0, 1.5], "got 1.5")])
+def test_labels_out_of_range_are_named(labels, message):
+    p = np.full((2, 3), 1 / 3)
+    with pytest.raises(ConfigError, match=message):
+        response_categories(p, p, p, np.array(labels))
+
+
+def test_nan_probabilities_are_named():
+    p = np.full((2, 3), 1 / 3)
+    bad = p.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ConfigError, match="p_ab has NaN"):
+        response_categories(p, p, bad, np.array([0, 1]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -28,11 +29,38 @@ INITIAL_TEMPERATURE = 0.07
 MAX_LOGIT_SCALE = 100.0
 
 
+class _InwardClamp(torch.autograd.Function):
+    """``clamp(t, lo, hi)`` whose gradient survives outside the bounds when descent moves ``t`` back in.
+
+    Inside ``[lo, hi]`` the gradient is the identity's. Above ``hi`` it passes only if positive
+    (a descent step lowers ``t``), below ``lo`` only if negative; otherwise it is 0, so the
+    parameter never drifts further out. A plain ``clamp`` gives 0 everywhere outside, and a
+    parameter that once left the bounds could never come back.
+    """
+
+    @staticmethod
+    def forward(ctx, t: Tensor, lo: float, hi: float) -> Tensor:  # noqa: D102
+        ctx.save_for_backward(t)
+        ctx.bounds = (lo, hi)
+        return t.clamp(lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:  # noqa: D102
+        (t,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        passes = ((t >= lo) & (t <= hi)) | ((t > hi) & (grad > 0)) | ((t < lo) & (grad < 0))
+        return grad * passes, None, None
+
+
 class LogitScale(nn.Module):
     """A learnable inverse temperature ``1 / tau = exp(t)``, owned by a contrastive model.
 
-    ``t`` is initialised to ``log(1 / 0.07)`` and clamped to ``[0, log 100]`` in the forward
-    pass, so ``tau`` stays in ``[0.01, 1]`` (CLIP clamps the scale at 100 to keep training stable).
+    ``t`` is initialised to ``log(1 / 0.07)``; the scale is ``exp(clamp(t, 0, log 100))``, so
+    ``tau`` stays in ``[0.01, 1]`` (CLIP clamps the scale at 100 to keep training stable). The
+    clamp keeps the gradient wherever a descent step would move ``t`` back inside the bounds
+    (:class:`_InwardClamp`): a scale pinned at 100 comes back as soon as the loss asks for a
+    higher temperature, with any optimizer and no hook in the training loop. :meth:`clamp_`
+    moves ``t`` itself into the bounds, as open_clip does after each step.
 
     Args:
         initial_temperature: ``tau`` at initialisation, in ``[0.01, 1]``.
@@ -47,7 +75,12 @@ class LogitScale(nn.Module):
 
     def forward(self) -> Tensor:
         """``()`` the scale ``1 / tau``, in ``[1, 100]``."""
-        return self.log_scale.clamp(0.0, math.log(MAX_LOGIT_SCALE)).exp()
+        return _InwardClamp.apply(self.log_scale, 0.0, math.log(MAX_LOGIT_SCALE)).exp()
+
+    @torch.no_grad()
+    def clamp_(self) -> None:
+        """Move the parameter ``t`` into ``[0, log 100]`` in place (the forward pass already clamps)."""
+        self.log_scale.clamp_(0.0, math.log(MAX_LOGIT_SCALE))
 
 
 def _check_pairs(z_a: Tensor, z_b: Tensor) -> None:
@@ -55,6 +88,21 @@ def _check_pairs(z_a: Tensor, z_b: Tensor) -> None:
         raise ShapeError(f"contrastive losses need paired (B, D) embeddings of equal shape, got {tuple(z_a.shape)} and {tuple(z_b.shape)}")
     if len(z_a) < 2:
         raise ShapeError(f"in-batch negatives need a batch of at least 2 pairs, got {len(z_a)}")
+
+
+def _check_logit_scale(logit_scale: object) -> Tensor | float:
+    """A positive, finite real number or one-element tensor; anything else is named in a ConfigError."""
+    if isinstance(logit_scale, Tensor):
+        if logit_scale.numel() != 1:
+            raise ConfigError(f"logit_scale must be a scalar (a () tensor or a float), got a tensor of shape {tuple(logit_scale.shape)}")
+        value = float(logit_scale.detach())
+    elif isinstance(logit_scale, (int, float, np.integer, np.floating)) and not isinstance(logit_scale, bool):
+        value = logit_scale = float(logit_scale)
+    else:
+        raise ConfigError(f"logit_scale must be a float or a () tensor such as LogitScale()(), got {type(logit_scale).__name__}")
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"logit_scale must be positive and finite (it is 1 / temperature), got {value}")
+    return logit_scale.reshape(()) if isinstance(logit_scale, Tensor) else logit_scale
 
 
 def infonce_terms(z_a: Tensor, z_b: Tensor, logit_scale: Tensor | float, similarity: Similarity | None = None) -> dict[str, Tensor]:
@@ -74,6 +122,7 @@ def infonce_terms(z_a: Tensor, z_b: Tensor, logit_scale: Tensor | float, similar
         ``"accuracy_a_to_b"``, the share of rows whose own pair scores highest.
     """
     _check_pairs(z_a, z_b)
+    logit_scale = _check_logit_scale(logit_scale)
     similarity = similarity or CosineSimilarity()
     if not similarity.higher_is_closer:
         raise ConfigError(f"InfoNCE needs a similarity where higher means closer; {similarity.name!r} is a distance")
@@ -83,7 +132,7 @@ def infonce_terms(z_a: Tensor, z_b: Tensor, logit_scale: Tensor | float, similar
     loss_ba = F.cross_entropy(logits.T, target)
     return {
         "loss": (loss_ab + loss_ba) / 2, "loss_a_to_b": loss_ab, "loss_b_to_a": loss_ba, "logits": logits,
-        "accuracy_a_to_b": (logits.argmax(1) == target).float().mean(),
+        "accuracy_a_to_b": (logits.argmax(1) == target).to(logits.dtype).mean(),
     }
 
 
@@ -122,7 +171,7 @@ def max_margin_terms(
 
     def one_way(scores: Tensor) -> tuple[Tensor, Tensor]:
         hinge = (margin - pos[:, None] + scores).clamp_min(0)[off].view(len(s), len(s) - 1)
-        return (hinge.max(1).values if hardest else hinge.mean(1)).mean(), (hinge > 0).float().mean()
+        return (hinge.max(1).values if hardest else hinge.mean(1)).mean(), (hinge > 0).to(hinge.dtype).mean()
 
     loss_ab, viol_ab = one_way(s)
     loss_ba, viol_ba = one_way(s.T)

@@ -38,7 +38,7 @@ def deep_cca_terms(h1: Tensor, h2: Tensor, k: int | None = None, r1: float = 1e-
         the dtype of ``h1``; singular values in decreasing order.
 
     Raises:
-        ShapeError: unpaired or non-matrix inputs, fewer than 2 samples.
+        ShapeError: unpaired or non-matrix inputs, fewer than 2 samples, NaN or infinite values.
         ConfigError: ``k`` out of range, a negative ridge, or a covariance that is singular because
             the batch is smaller than the output dimension and the ridge is 0.
     """
@@ -52,6 +52,11 @@ def deep_cca_terms(h1: Tensor, h2: Tensor, k: int | None = None, r1: float = 1e-
         raise ConfigError(f"k must be in [1, min(o1, o2) = {min(o1, o2)}] or None for all singular values, got {k}")
     if r1 < 0 or r2 < 0:
         raise ConfigError(f"ridges r1, r2 must be non-negative, got {r1}, {r2}")
+    for h, name in ((h1, "h1"), (h2, "h2")):
+        bad = ~torch.isfinite(h.detach())
+        if bool(bad.any()):
+            raise ShapeError(f"deep CCA: {name} has NaN or infinite values (first at row {int(bad.any(1).nonzero()[0])}); "
+                             "the network diverged or its input holds NaN: lower the learning rate or clean the input")
     for r, o, name in ((r1, o1, "view 1"), (r2, o2, "view 2")):
         if r == 0 and n - 1 < o:
             raise ConfigError(

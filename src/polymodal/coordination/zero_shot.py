@@ -14,6 +14,7 @@ import torch
 
 from polymodal.coordination.retrieval import retrieve
 from polymodal.coordination.similarity import Similarity
+from polymodal.checks import class_labels, finite_array, positive_int
 from polymodal.errors import ConfigError, ShapeError
 
 
@@ -26,9 +27,11 @@ def class_prototypes(embeddings: np.ndarray, labels: np.ndarray, num_classes: in
     """Normalised mean of each class's L2-normalised embeddings: ``(N, D), (N,) -> (C, D)``.
 
     Raises:
-        ConfigError: a class has no example.
+        ConfigError: a class has no example, or labels that are not integers in ``[0, num_classes)``.
     """
-    embeddings, labels = np.asarray(embeddings, dtype=np.float64), np.asarray(labels)
+    num_classes = positive_int(num_classes, "num_classes")
+    embeddings = finite_array(embeddings, "embeddings")
+    labels = class_labels(labels, "labels", num_classes)
     if embeddings.ndim != 2 or len(embeddings) != len(labels):
         raise ShapeError(f"need (N, D) embeddings and (N,) labels, got {embeddings.shape} and {labels.shape}")
     z = l2_normalise(embeddings)

@@ -8,6 +8,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from polymodal.checks import positive_int
 from polymodal.errors import ConfigError, ShapeError
 
 
@@ -39,11 +40,9 @@ class Fusion(nn.Module, ABC):
             raise ConfigError(
                 f"input_dims: {type(self).__name__} needs at least {self.min_modalities} modalities, got {list(dims)}"
             )
-        for name, d in dims.items():
-            if not isinstance(d, int) or d <= 0:
-                raise ConfigError(f"input_dims[{name!r}] must be a positive int, got {d!r}")
-        if output_dim is not None and (not isinstance(output_dim, int) or output_dim <= 0):
-            raise ConfigError(f"output_dim must be a positive int, got {output_dim!r}")
+        dims = {name: positive_int(d, f"input_dims[{name!r}]") for name, d in dims.items()}
+        if output_dim is not None:
+            output_dim = positive_int(output_dim, "output_dim")
         self.input_dims = dims
         if output_dim is not None:  # else the subclass sets it once its size is known
             self.output_dim: int = output_dim

@@ -7,7 +7,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from polymodal.errors import ConfigError
+from polymodal.checks import positive_int
 from polymodal.fusion.base import Fusion
 
 
@@ -44,9 +44,7 @@ class LowRankFusion(Fusion):
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int, rank: int = 4) -> None:
         super().__init__(input_dims, output_dim)
-        if not isinstance(rank, int) or rank < 1:
-            raise ConfigError(f"rank must be a positive int, got {rank!r}")
-        self.rank = rank
+        self.rank = rank = positive_int(rank, "rank")
         self.factors = nn.ParameterDict(
             {m: nn.Parameter(torch.empty(rank, d + 1, output_dim)) for m, d in self.input_dims.items()}
         )

@@ -7,7 +7,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from polymodal.errors import ConfigError
+from polymodal.checks import positive_int
 from polymodal.fusion.base import Fusion
 
 
@@ -36,8 +36,7 @@ class NonlinearFusion(Fusion):
     def __init__(self, input_dims: Mapping[str, int], output_dim: int, hidden_dim: int | None = None,
                  layers: int = 2) -> None:
         super().__init__(input_dims, output_dim)
-        if not isinstance(layers, int) or layers < 1:
-            raise ConfigError(f"layers must be a positive int, got {layers!r}")
+        layers = positive_int(layers, "layers")
         hidden = hidden_dim or output_dim
         sizes = [sum(self.input_dims.values())] + [hidden] * (layers - 1) + [output_dim]
         modules: list[nn.Module] = []

@@ -7,6 +7,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from polymodal.checks import is_integer, positive_int
 from polymodal.errors import ConfigError
 from polymodal.fusion.base import Fusion
 
@@ -48,8 +49,9 @@ class PolynomialFusion(Fusion):
     interactions that the modality's own nonlinear encoder already models, so every order
     spent on them is one not spent between modalities; the multilinear form also makes the
     special cases exact: ``P = 1`` is affine (additive fusion) and ``P = M`` with every
-    ``lambda = 1`` is ``sum_r prod_m (1 + u_m^{(r)})``, low-rank tensor fusion with all
-    unimodal up to M-modal terms of tensor fusion. Hence ``1 <= P <= M``.
+    ``lambda = 1`` is ``z = b - R + sum_r prod_m (1 + u_m^{(r)})``, low-rank tensor fusion with
+    all unimodal up to M-modal terms of tensor fusion (each of the R products also holds the
+    constant ``e_0 = 1``, so low-rank fusion's bias is ``b - R``). Hence ``1 <= P <= M``.
     Parameters: ``R * output_dim * sum(d_m) + P * R + output_dim``.
 
     Args:
@@ -67,11 +69,9 @@ class PolynomialFusion(Fusion):
     def __init__(self, input_dims: Mapping[str, int], output_dim: int, order: int = 2, rank: int = 4) -> None:
         super().__init__(input_dims, output_dim)
         n = len(self.input_dims)
-        if not isinstance(order, int) or not 1 <= order <= n:
+        if not is_integer(order) or not 1 <= order <= n:
             raise ConfigError(f"order must be an int from 1 to the number of modalities ({n}), got {order!r}")
-        if not isinstance(rank, int) or rank < 1:
-            raise ConfigError(f"rank must be a positive int, got {rank!r}")
-        self.order, self.rank = order, rank
+        self.order, self.rank = order, rank = int(order), positive_int(rank, "rank")
         self.factors = nn.ParameterDict(
             {m: nn.Parameter(torch.empty(rank, d, output_dim)) for m, d in self.input_dims.items()}
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+from polymodal.checks import is_integer, positive_int
 from polymodal.errors import ConfigError
 from polymodal.fusion.additive import AdditiveFusion
 from polymodal.fusion.base import Fusion
@@ -90,7 +91,11 @@ def make_fusion(
     """
     if name not in FUSIONS:
         raise ConfigError(f"fusion {name!r} is unknown; choose from {', '.join(FUSIONS)}")
+    # NumPy integers (np.int64(3) from an array's shape, say) are sizes like any int.
+    input_dims = {m: positive_int(d, f"input_dims[{m!r}]") for m, d in dict(input_dims).items()}
+    hidden_dim, num_classes = positive_int(hidden_dim, "hidden_dim"), positive_int(num_classes, "num_classes")
+    options = {k: int(v) if is_integer(v) else v for k, v in options.items()}
     try:
-        return FUSIONS[name](dict(input_dims), hidden_dim, num_classes, **options)
+        return FUSIONS[name](input_dims, hidden_dim, num_classes, **options)
     except TypeError as exc:
         raise ConfigError(f"fusion {name!r}: bad option ({exc})") from None

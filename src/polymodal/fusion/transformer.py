@@ -7,6 +7,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from polymodal.checks import is_integer, positive_int
 from polymodal.errors import ConfigError
 from polymodal.fusion.base import Fusion
 
@@ -18,10 +19,9 @@ def as_sequence(x: torch.Tensor) -> torch.Tensor:
 
 def check_heads(d_model: int, heads: int, layers: int) -> None:
     """Raise :class:`ConfigError` unless ``heads`` divides ``d_model`` and ``layers >= 1``."""
-    if not isinstance(heads, int) or heads < 1 or d_model % heads:
+    if not is_integer(heads) or heads < 1 or d_model % heads:
         raise ConfigError(f"heads must be a positive int dividing d_model={d_model}, got {heads!r}")
-    if not isinstance(layers, int) or layers < 1:
-        raise ConfigError(f"layers must be a positive int, got {layers!r}")
+    positive_int(layers, "layers")
 
 
 class TransformerFusion(Fusion):

@@ -56,10 +56,15 @@ def check_axes(axes: int | Sequence[int], ndim: int, name: str = "axes") -> tupl
     Raises:
         DistributionError: an axis out of range or repeated.
     """
-    items = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+        items: tuple = (axes,)
+    elif isinstance(axes, (list, tuple, range, np.ndarray)):
+        items = tuple(axes.tolist() if isinstance(axes, np.ndarray) else axes)
+    else:
+        raise DistributionError(f"{name} must be an int or a sequence of ints (axis indices), got {axes!r}")
     out = []
     for a in items:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
             raise DistributionError(f"{name}: axis {a!r} is out of range for a joint of {ndim} variables")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):

@@ -32,7 +32,7 @@ def marginal(p: np.ndarray, axes: Axes) -> np.ndarray:
 
 def _h(p: np.ndarray, base: float) -> float:
     nz = p[p > 0]
-    return float(-(nz * _log(nz, base)).sum())
+    return 0.0 - float((nz * _log(nz, base)).sum())  # 0.0 - x: a certain variable has entropy 0.0, not -0.0
 
 
 def entropy(p: np.ndarray, axes: Axes | None = None, base: float = 2, normalize: bool = False) -> float:

@@ -38,6 +38,8 @@ class PIDResult:
         q: the optimal joint q*, shape ``(|X1|, |X2|, |Y|)`` (``None`` for estimates that average batches).
         iterations: solver iterations.
         base: 2 for bits, e for nats.
+        tolerance: the certified gap that was asked for (same unit), or ``None`` for estimates
+            that set none; :attr:`converged` says whether ``gap`` met it.
     """
 
     redundancy: float
@@ -49,20 +51,32 @@ class PIDResult:
     q: np.ndarray | None
     iterations: int
     base: float = 2.0
+    tolerance: float | None = None
+
+    @property
+    def converged(self) -> bool:
+        """Whether the certified gap met the requested :attr:`tolerance` (``True`` when none was set)."""
+        return self.tolerance is None or self.gap <= self.tolerance
 
     @property
     def unit(self) -> str:
         """``"bits"``, ``"nats"`` or ``"log-<base> units"``."""
         return {2.0: "bits", math.e: "nats"}.get(self.base, f"log-{self.base:g} units")
 
-    def as_dict(self) -> dict[str, float]:
-        """The four terms and their total, keyed ``R``, ``U1``, ``U2``, ``S``, ``I``, plus ``gap``."""
-        return {"R": self.redundancy, "U1": self.unique1, "U2": self.unique2, "S": self.synergy,
-                "I": self.mutual_information, "gap": self.gap}
+    def as_dict(self) -> dict[str, float | bool]:
+        """The four terms and their total, keyed ``R``, ``U1``, ``U2``, ``S``, ``I``, plus ``gap``
+        (and ``tolerance`` and ``converged`` where a tolerance was requested)."""
+        terms = {"R": self.redundancy, "U1": self.unique1, "U2": self.unique2, "S": self.synergy,
+                 "I": self.mutual_information, "gap": self.gap}
+        if self.tolerance is not None:
+            terms.update(tolerance=self.tolerance, converged=self.converged)
+        return terms
 
     def __str__(self) -> str:
-        terms = ", ".join(f"{k}={v:.6f}" for k, v in self.as_dict().items() if k != "gap")
-        return f"PID({terms} {self.unit}; certified to {self.gap:.1e})"
+        terms = ", ".join(f"{k}={getattr(self, a):.6f}" for k, a in
+                          (("R", "redundancy"), ("U1", "unique1"), ("U2", "unique2"), ("S", "synergy"), ("I", "mutual_information")))
+        missed = "" if self.converged else f", NOT the requested {self.tolerance:.1e}"
+        return f"PID({terms} {self.unit}; certified to {self.gap:.1e}{missed})"
 
 
 def pid(p: np.ndarray, tol: float = 1e-8, base: float = 2, normalize: bool = False,
@@ -74,10 +88,14 @@ def pid(p: np.ndarray, tol: float = 1e-8, base: float = 2, normalize: bool = Fal
         tol: required certified gap, in the unit of ``base`` (default 1e-8).
         base: 2 for bits (default), ``np.e`` for nats.
         normalize: accept counts (any non-negative table) and divide by their total.
-        max_iterations: safety limit of the solver (a warning says if the gap was not reached).
+        max_iterations: safety limit of the solver.
 
     Returns:
-        :class:`PIDResult` with R, U1, U2, S, the optimal q and the certified gap.
+        :class:`PIDResult` with R, U1, U2, S, the optimal q and the certified gap. If the solver
+        could not certify ``tol`` (a joint whose probabilities span 20 orders of magnitude, say),
+        it returns its best certified point with ``converged`` False, its ``gap`` and ``str``
+        state the tolerance it did reach, and a :class:`~polymodal.information.broja.ConvergenceWarning`
+        is issued.
 
     Raises:
         DistributionError: p is not a distribution over three variables, or ``tol`` is not positive.
@@ -114,4 +132,5 @@ def pid(p: np.ndarray, tol: float = 1e-8, base: float = 2, normalize: bool = Fal
         q=q,
         iterations=solution.iterations,
         base=float(base),
+        tolerance=float(tol),
     )

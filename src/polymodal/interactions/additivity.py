@@ -29,6 +29,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from polymodal.checks import class_labels, finite_array, positive_int
 from polymodal.errors import ConfigError, ShapeError
 
 TASKS = ("classification", "regression")
@@ -102,11 +103,24 @@ def additivity_test(
     """
     if task not in TASKS:
         raise ConfigError(f"task {task!r} is unknown; choose {' or '.join(TASKS)}")
-    x_a, x_b, y = np.asarray(x_a, dtype=np.float64), np.asarray(x_b, dtype=np.float64), np.asarray(y)
-    if x_a.ndim != 2 or x_b.ndim != 2 or not len(x_a) == len(x_b) == len(y):
+    x_a, x_b = finite_array(x_a, "x_a"), finite_array(x_b, "x_b")
+    y = class_labels(y, "y") if task == "classification" else finite_array(y, "y")
+    if x_a.ndim != 2 or x_b.ndim != 2 or y.ndim != 1 or not len(x_a) == len(x_b) == len(y):
         raise ShapeError(f"need x_a (N, d_A), x_b (N, d_B) and y (N,) with the same N, got {x_a.shape}, {x_b.shape}, {y.shape}")
+    n_components = positive_int(n_components, "n_components")
     if not 0 < alpha < 1:
         raise ConfigError(f"alpha must be in (0, 1), got {alpha}")
+    if not 0 < test_size < 1:
+        raise ConfigError(f"test_size must be a share in (0, 1), got {test_size}")
+    if task == "classification":
+        classes, counts = np.unique(y, return_counts=True)
+        if len(classes) < 2:
+            raise ConfigError(f"y holds a single class ({classes.tolist()}); the test needs at least two classes")
+        if counts.min() < 2:
+            raise ConfigError(f"y: class {classes[np.argmin(counts)]} has {counts.min()} example; a stratified "
+                              "held-out split needs at least 2 per class: drop that class or add examples")
+    elif np.ptp(y) == 0:
+        raise ConfigError(f"y is constant ({y[0]:g}); a regression test needs a varying response")
     idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=test_size, random_state=seed,
                                            stratify=y if task == "classification" else None)
     reduced = []

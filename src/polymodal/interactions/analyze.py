@@ -75,8 +75,8 @@ def analyze_interactions(
                               "accuracy": float((logits.argmax(1).numpy() == labels).mean())}
     rows = _subset(len(labels), emap_samples, seed)
     inputs = {m: data.modality(m)[torch.as_tensor(rows)] for m in names}
-    projection = model_emap(model, inputs, progress=progress)
-    result["emap"] = {"samples": len(rows), **projection.accuracies(labels[rows])}
+    projection = model_emap(model, inputs, progress=progress, seed=seed)
+    result["emap"] = {"samples": len(rows), **projection.accuracies(labels[rows]), **projection.summary()}
     result["categories"] = None
     if unimodal:
         missing = [m for m in names if m not in unimodal]

@@ -47,13 +47,22 @@ def plot_interactions(result: dict[str, Any], path: str | Path, title: str = "")
     return save_figure(fig, path)
 
 
+def _emap_method(e: dict[str, Any]) -> str:
+    """How the projection was computed (results written before ``exact`` existed say nothing)."""
+    if "exact" not in e:
+        return ""
+    if e["exact"]:
+        return f" (exact, {e['evaluations']:,} evaluations)"
+    return f" (Monte Carlo, {e['evaluations']:,} evaluations, largest standard error of a logit {e['max_standard_error']:.3g})"
+
+
 def markdown_report(result: dict[str, Any], title: str) -> str:
     """Markdown summary of :func:`~polymodal.interactions.analyze.analyze_interactions` output."""
     e = result["emap"]
     lines = [f"# {title}", "",
              f"- accuracy on the {result['split']} split ({result['samples']} examples): **{result['accuracy']:.4f}**",
              f"- on {e['samples']} examples: model {e['model']:.4f}, EMAP (best additive approximation) {e['emap']:.4f}, "
-             f"gap {e['gap']:+.4f}"]
+             f"gap {e['gap']:+.4f}" + _emap_method(e)]
     if result.get("categories"):
         c = result["categories"]
         lines.append("- response categories: " + ", ".join(

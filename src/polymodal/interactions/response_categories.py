@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from polymodal.checks import class_labels, finite_array
 from polymodal.errors import ShapeError
 
 CATEGORIES = ("enhancement", "redundancy", "suppression", "emergence", "dominance-A", "dominance-B", "other")
@@ -24,10 +25,11 @@ CATEGORIES = ("enhancement", "redundancy", "suppression", "emergence", "dominanc
 
 def response_categories(p_a: np.ndarray, p_b: np.ndarray, p_ab: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The category of every example: ``(N, C) x 3, (N,) -> (N,)`` strings from :data:`CATEGORIES`."""
-    p_a, p_b, p_ab = (np.asarray(p, dtype=np.float64) for p in (p_a, p_b, p_ab))
+    p_a, p_b, p_ab = (finite_array(p, name) for p, name in ((p_a, "p_a"), (p_b, "p_b"), (p_ab, "p_ab")))
     labels = np.asarray(labels)
-    if not (p_a.shape == p_b.shape == p_ab.shape) or p_a.ndim != 2 or len(labels) != len(p_a):
+    if not (p_a.shape == p_b.shape == p_ab.shape) or p_a.ndim != 2 or labels.ndim != 1 or len(labels) != len(p_a):
         raise ShapeError(f"need three (N, C) probability arrays and (N,) labels, got {p_a.shape}, {p_b.shape}, {p_ab.shape}, {labels.shape}")
+    labels = class_labels(labels, "labels", p_a.shape[1])
     rows = np.arange(len(labels))
     pred_a, pred_b, pred_ab = p_a.argmax(1), p_b.argmax(1), p_ab.argmax(1)
     a_ok, b_ok, ab_ok = pred_a == labels, pred_b == labels, pred_ab == labels
