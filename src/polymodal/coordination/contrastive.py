@@ -91,18 +91,23 @@ def _check_pairs(z_a: Tensor, z_b: Tensor) -> None:
 
 
 def _check_logit_scale(logit_scale: object) -> Tensor | float:
-    """A positive, finite real number or one-element tensor; anything else is named in a ConfigError."""
+    """A positive, finite number or a one-element floating tensor; anything else is named in a ConfigError.
+
+    The value of a tensor on an accelerator is not read: that would synchronise with the device on
+    every training step (and :class:`LogitScale` keeps its own value in ``[1, 100]``).
+    """
     if isinstance(logit_scale, Tensor):
-        if logit_scale.numel() != 1:
-            raise ConfigError(f"logit_scale must be a scalar (a () tensor or a float), got a tensor of shape {tuple(logit_scale.shape)}")
-        value = float(logit_scale.detach())
-    elif isinstance(logit_scale, (int, float, np.integer, np.floating)) and not isinstance(logit_scale, bool):
-        value = logit_scale = float(logit_scale)
-    else:
+        if logit_scale.numel() != 1 or not logit_scale.is_floating_point():
+            raise ConfigError(f"logit_scale must be a floating scalar (a () tensor or a float), got a {logit_scale.dtype} "
+                              f"tensor of shape {tuple(logit_scale.shape)}")
+        if logit_scale.device.type == "cpu":
+            _check_logit_scale(float(logit_scale.detach()))
+        return logit_scale.reshape(())
+    if isinstance(logit_scale, (bool, np.bool_)) or not isinstance(logit_scale, (int, float, np.integer, np.floating)):
         raise ConfigError(f"logit_scale must be a float or a () tensor such as LogitScale()(), got {type(logit_scale).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"logit_scale must be positive and finite (it is 1 / temperature), got {value}")
-    return logit_scale.reshape(()) if isinstance(logit_scale, Tensor) else logit_scale
+    if not (math.isfinite(logit_scale) and logit_scale > 0):
+        raise ConfigError(f"logit_scale must be positive and finite (it is 1 / temperature), got {logit_scale}")
+    return float(logit_scale)
 
 
 def infonce_terms(z_a: Tensor, z_b: Tensor, logit_scale: Tensor | float, similarity: Similarity | None = None) -> dict[str, Tensor]:

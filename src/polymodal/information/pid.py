@@ -73,8 +73,7 @@ class PIDResult:
         return terms
 
     def __str__(self) -> str:
-        terms = ", ".join(f"{k}={getattr(self, a):.6f}" for k, a in
-                          (("R", "redundancy"), ("U1", "unique1"), ("U2", "unique2"), ("S", "synergy"), ("I", "mutual_information")))
+        terms = ", ".join(f"{k}={v:.6f}" for k, v in self.as_dict().items() if k in ("R", "U1", "U2", "S", "I"))
         missed = "" if self.converged else f", NOT the requested {self.tolerance:.1e}"
         return f"PID({terms} {self.unit}; certified to {self.gap:.1e}{missed})"
 

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from polymodal.checks import positive_int
 from polymodal.errors import ConfigError, ShapeError
 
 PairFunction = Callable[[dict[str, Tensor]], Tensor]
@@ -135,11 +136,9 @@ def emap(
         far a sampled projection may be from the exact one.
     """
     names, n = _check_features(features)
-    for arg, value, low in (("batch_size", batch_size, 1), ("max_evaluations", max_evaluations, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ConfigError(f"{arg} must be an integer >= {low}, got {value!r}")
-    if samples is not None and (isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2):
-        raise ConfigError(f"samples must be an integer >= 2 (a standard error needs two draws), got {samples!r}")
+    batch_size, max_evaluations = positive_int(batch_size, "batch_size"), positive_int(max_evaluations, "max_evaluations")
+    if samples is not None:  # a standard error needs two draws
+        samples = positive_int(samples, "samples", minimum=2)
     from rich.progress import Progress
 
     with torch.inference_mode(), Progress(disable=not progress, transient=True) as bar:
