@@ -38,6 +38,42 @@ def test_errors_are_one_line_and_non_zero(args, message, monkeypatch):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("args,option", [
+    (["bench", "--epochs", "0"], "--epochs"),
+    (["bench", "--epochs", "-3"], "--epochs"),
+    (["bench", "--batch-size", "0"], "--batch-size"),
+    (["bench", "--patience", "-1"], "--patience"),
+    (["train", "--epochs", "0"], "--epochs"),
+    (["coordinate", "--epochs", "-1"], "--epochs"),
+    (["coordinate", "--k", "0"], "--k"),
+    (["pid", "--steps", "0"], "--steps"),
+    (["pid", "--steps", "-5"], "--steps"),
+    (["pid", "--clusters", "0"], "--clusters"),
+    (["interactions", "--model", "m.ckpt", "--pid-steps", "0"], "--pid-steps"),
+    (["interactions", "--model", "m.ckpt", "--emap-samples", "0"], "--emap-samples"),
+])
+def test_budgets_of_zero_or_less_are_one_line_and_exit_2(args, option):
+    proc = polymodal(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and f"'{option}'" in lines[0], proc.stderr
+
+
+def test_step_times_are_written_when_asked(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLYMODAL_STEP_TIMES", str(tmp_path / "steps.json"))
+    proc = polymodal("data", "info", "digits")
+    assert proc.returncode == 0, proc.stderr
+    steps = json.loads((tmp_path / "steps.json").read_text())
+    assert steps["load data"]["inclusive"] > 0
+
+
+def test_no_progress_bar_when_output_is_not_a_terminal(tmp_path, monkeypatch):
+    monkeypatch.delenv("POLYMODAL_PROGRESS", raising=False)
+    proc = polymodal("train", "--epochs", "1", "--out", str(tmp_path / "t"), "--accelerator", "cpu")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "eta" not in proc.stderr and "epoch 1/1" not in proc.stderr
+
+
 def test_data_info(data_dir):
     proc = polymodal("data", "info", "mfeat", "--data-dir", str(data_dir), "--json")
     assert proc.returncode == 0, proc.stderr

@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from polymodal.errors import ConfigError, PolymodalError
+from polymodal.progress import progress_enabled
+from polymodal.timing import step, write_step_times
 
 app = typer.Typer(
     help="polymodal: multimodal representation learning (fusion, coordination, fission).",
@@ -37,6 +40,8 @@ AcceleratorOpt = typer.Option("auto", "--accelerator", help="Passed to Lightning
 DevicesOpt = typer.Option("1", "--devices", help="Passed to Lightning: a count, a list or 'auto'.")
 StrategyOpt = typer.Option("auto", "--strategy", help="Passed to Lightning: auto, ddp, ...")
 NumNodesOpt = typer.Option(1, "--num-nodes", min=1, help="Passed to Lightning.")
+#: ``bench`` rewrites its reports (plots, HTML) at most this often while it runs, and once at the end.
+REPORT_INTERVAL_S = 30.0
 ResumeOpt = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out.")
 
 
@@ -45,12 +50,14 @@ def _is_rank_zero() -> bool:
 
 
 def _load(dataset: str, data_dir: Optional[Path], seed: int, snr: str, cache_dir: Optional[Path]):
-    from polymodal.data.registry import load_dataset
+    with step("imports"):
+        from polymodal.data.registry import load_dataset
 
     options: dict = {"seed": seed}
     if dataset == "avmnist":
         options.update(snr_db=snr, cache_dir=cache_dir)
-    return load_dataset(dataset, data_dir, **options)
+    with step("load data"):
+        return load_dataset(dataset, data_dir, **options)
 
 
 def _devices(value: str) -> int | str:
@@ -59,7 +66,8 @@ def _devices(value: str) -> int | str:
 
 def _train_config(epochs: int, batch_size: int, lr: float, patience: int, seed: int,
                   accelerator: str, devices: str, strategy: str, num_nodes: int):
-    from polymodal.training.fit import TrainConfig
+    with step("imports"):
+        from polymodal.training.fit import TrainConfig
 
     return TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed,
                        accelerator=accelerator, devices=_devices(devices), strategy=strategy, num_nodes=num_nodes)
@@ -69,12 +77,14 @@ def _train_config(epochs: int, batch_size: int, lr: float, patience: int, seed: 
 def bench(
     dataset: str = DatasetOpt,
     data_dir: Optional[Path] = DataDirOpt,
-    fusions: str = typer.Option("all", "--fusions", help="Comma-separated fusion names, or 'all'."),
-    epochs: int = typer.Option(30, "--epochs", min=1, help="Maximum epochs per method."),
+    fusions: str = typer.Option("all", "--fusions", help="Comma-separated fusion names, or 'all'. With 'all' (20 "
+                                "models per seed) on 2 CPU cores: digits about 1 minute, avmnist about 90 minutes (there "
+                                "'late' alone, with its two baselines, about 9; docs/cli_defaults.md)."),
+    epochs: int = typer.Option(30, "--epochs", min=1, help="Maximum epochs per method (the time grows about linearly)."),
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling."),
     seeds: Optional[str] = typer.Option(
         None, "--seeds", help="Comma-separated training seeds, e.g. 0,1,2: accuracy is reported as mean ± s.d. "
-        "The split uses the first unless --split-seed is given. Default: --seed."),
+        "The split uses the first unless --split-seed is given; each seed adds the time of one bench. Default: --seed."),
     split_seed: Optional[int] = typer.Option(
         None, "--split-seed", min=0, max=2**32 - 1, help="Seed of the data split (avmnist: also of the pairing and the "
         "noise). Default: the first of --seeds. Give it to add seeds in another process: --seeds 2 --split-seed 0."),
@@ -90,10 +100,11 @@ def bench(
     num_nodes: int = typer.Option(1, "--num-nodes", min=1, help="Passed to Lightning."),
 ) -> None:
     """Train the unimodal baselines and each fusion; write results.json, results.md and report.html."""
-    from polymodal.bench import parse_fusions, run_bench, write_reports
-    from polymodal.bench.progress import BenchProgress
-    from polymodal.bench.report import COLUMNS, table_rows
-    from polymodal.bench.runner import parse_seeds
+    with step("imports"):
+        from polymodal.bench import parse_fusions, run_bench, write_reports
+        from polymodal.bench.progress import BenchProgress
+        from polymodal.bench.report import COLUMNS, table_rows
+        from polymodal.bench.runner import parse_seeds
 
     names = parse_fusions(fusions)
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
@@ -105,16 +116,21 @@ def bench(
     show = _is_rank_zero()
     paths: dict[str, Path] = {}
 
-    def report(results: dict) -> None:
-        paths.update(write_reports(results, out, command))
+    last_report = [0.0]
 
-    with BenchProgress(err_console, enabled=show) as progress:
+    def report(results: dict, final: bool = False) -> None:
+        # results.json is rewritten after every run; the reports (plots, HTML) at most every 30 s, and at the end
+        if final or time.monotonic() - last_report[0] >= REPORT_INTERVAL_S:
+            with step("reports"):
+                paths.update(write_reports(results, out, command))
+            last_report[0] = time.monotonic()
+
+    with BenchProgress(err_console, enabled=show and progress_enabled()) as progress:
         results = run_bench(ds, names, config, out, seeds=seed_list, on_method=progress.on_method,
                             on_result=report if show else None)
         progress.finish(sum(len(r) for r in results["runs"].values()))
     if show:
-        if not paths:  # every method was already done: nothing has been written in this run
-            report(results)
+        report(results, final=True)
         table = Table(title=f"polymodal bench: {dataset}")
         for i, (_, _, short) in enumerate(COLUMNS):
             table.add_column(short, justify="left" if i == 0 else "right", no_wrap=i == 0)
@@ -147,11 +163,11 @@ def train(
         None, "--option", help="A fusion option KEY=VALUE (VALUE read as JSON, else text), e.g. --option rank=8; repeatable."),
 ) -> None:
     """Train one model; write checkpoints, result.json and test_predictions.csv into --out."""
-    from polymodal.fusion.registry import fusion_names
-    from polymodal.models.build import UNIMODAL, ModelConfig, build_model
-    from polymodal.training.fit import fit
-
-    from polymodal.fission.registry import FISSION_MODELS
+    with step("imports"):
+        from polymodal.fusion.registry import fusion_names
+        from polymodal.models.build import UNIMODAL, ModelConfig, build_model
+        from polymodal.training.fit import fit
+        from polymodal.fission.registry import FISSION_MODELS
 
     known = [UNIMODAL, *fusion_names(), *FISSION_MODELS]
     if fusion not in known:
@@ -179,6 +195,8 @@ def pid(
     clusters: int = typer.Option(10, "--clusters", min=1, help="cluster: clusters per modality."),
     components: int = typer.Option(2, "--components", min=1, help="cluster with --reduce pca: principal components."),
     joint: str = typer.Option("learned", "--joint", help="batch: learned (the paper's network + Sinkhorn) or exact."),
+    steps: int = typer.Option(300, "--steps", min=1, help="batch with --joint learned: gradient steps of the learned "
+                              "joint (300: about 20 s for 10 classes on 2 CPU cores)."),
     model: Optional[Path] = typer.Option(None, "--model", help="A checkpoint: decompose its predictions instead of the labels."),
     split: str = typer.Option("test", "--split", help="The samples whose PID is estimated (fitting uses train)."),
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1),
@@ -190,9 +208,10 @@ def pid(
 
     Prints R, U1, U2, S in bits with the estimator's settings; writes pid.json and pid.png into --out.
     """
-    from polymodal.information.dataset_pid import ESTIMATORS, REDUCTIONS, dataset_pid, model_pid
-    from polymodal.information.plot import plot_pid
-    from polymodal.io import atomic_write_json
+    with step("imports"):
+        from polymodal.information.dataset_pid import ESTIMATORS, REDUCTIONS, dataset_pid, model_pid
+        from polymodal.information.plot import plot_pid
+        from polymodal.io import atomic_write_json
 
     if estimator not in ESTIMATORS:
         raise ConfigError(f"--estimator: {estimator!r} is unknown; choose from {', '.join(ESTIMATORS)}")
@@ -202,7 +221,8 @@ def pid(
     names = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
     out = out or Path("runs") / f"pid-{dataset}"
     options = dict(modalities=names, estimator=estimator, reduce=reduce, n_clusters=clusters, n_components=components,
-                   joint=joint, split=split, seed=seed, run_dir=out / "reduction")
+                   joint=joint, split=split, seed=seed, run_dir=out / "reduction", steps=steps,
+                   progress=progress_enabled())
     if model is not None:
         from polymodal.training.checkpoint import load_model
 
@@ -221,7 +241,8 @@ def pid(
                   + ", ".join(f"{k}={v}" for k, v in estimate.settings.items() if k not in ("modalities",)), highlight=False)
     atomic_write_json(out / "pid.json", result)
     label = "model predictions" if model else "labels"
-    plot_pid({label: estimate}, out / "pid.png", title=f"PID: {dataset}, {' & '.join(estimate.settings['modalities'])}")
+    with step("plot"):
+        plot_pid({label: estimate}, out / "pid.png", title=f"PID: {dataset}, {' & '.join(estimate.settings['modalities'])}")
     console.print(f"wrote {out / 'pid.json'} and {out / 'pid.png'}")
 
 
@@ -257,7 +278,8 @@ def coordinate(
 
     Writes result.json, report.md and coordination.png (and checkpoints for trained methods) into --out.
     """
-    from polymodal.coordination.run import coordinate as run_coordinate
+    with step("imports"):
+        from polymodal.coordination.run import coordinate as run_coordinate
 
     config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
@@ -306,6 +328,8 @@ def interactions(
     split: str = typer.Option("test", "--split"),
     emap_samples: int = typer.Option(2000, "--emap-samples", min=2, help="Examples for EMAP (N^2 pairs are evaluated)."),
     pid_estimator: str = typer.Option("batch", "--pid-estimator", help="batch, cluster, or none to skip the PID."),
+    pid_steps: int = typer.Option(300, "--pid-steps", min=1, help="batch: gradient steps of the learned joint "
+                                  "(300: about 20 s for 10 classes on 2 CPU cores)."),
     seed: int = SeedOpt,
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/interactions-<dataset>)."),
     snr: str = SnrOpt,
@@ -315,10 +339,11 @@ def interactions(
 
     Writes interactions.json, report.md and interactions.png into --out.
     """
-    from polymodal.interactions.analyze import analyze_interactions, bench_unimodal_checkpoints, load_unimodal
-    from polymodal.interactions.report import markdown_report, plot_interactions
-    from polymodal.io import atomic_write_json, atomic_write_text
-    from polymodal.training.checkpoint import load_model
+    with step("imports"):
+        from polymodal.interactions.analyze import analyze_interactions, bench_unimodal_checkpoints, load_unimodal
+        from polymodal.interactions.report import markdown_report, plot_interactions
+        from polymodal.io import atomic_write_json, atomic_write_text
+        from polymodal.training.checkpoint import load_model
 
     if pid_estimator not in ("batch", "cluster", "none"):
         raise ConfigError(f"--pid-estimator: {pid_estimator!r} is unknown; choose batch, cluster or none")
@@ -336,14 +361,16 @@ def interactions(
     else:
         baselines = load_unimodal(bench_unimodal_checkpoints(model, trained.modalities)) or None
     out = out or Path("runs") / f"interactions-{dataset}"
-    pid_options = None if pid_estimator == "none" else {"estimator": pid_estimator, "run_dir": out / "pid-reduction"}
+    pid_options = None if pid_estimator == "none" else {"estimator": pid_estimator, "run_dir": out / "pid-reduction",
+                                                        "steps": pid_steps}
     result = analyze_interactions(trained, ds, unimodal=baselines, split=split, emap_samples=emap_samples,
-                                  pid_options=pid_options, seed=seed, progress=True)
+                                  pid_options=pid_options, seed=seed, progress=progress_enabled())
     result["checkpoint"] = str(model)
     title = f"Interactions of {model} on {dataset}"
     atomic_write_json(out / "interactions.json", result)
     atomic_write_text(out / "report.md", markdown_report(result, title))
-    plot_interactions(result, out / "interactions.png", title=f"{dataset}: {model.parent.parent.parent.name}")
+    with step("plot"):
+        plot_interactions(result, out / "interactions.png", title=f"{dataset}: {model.parent.parent.parent.name}")
     console.print(markdown_report(result, title), highlight=False, markup=False)
     if baselines is None:
         console.print("response categories skipped: no unimodal baselines (pass --unimodal a=CKPT,b=CKPT)", highlight=False)
@@ -353,7 +380,8 @@ def interactions(
 @app.command()
 def fusions() -> None:
     """List the fusions that --fusions and --fusion accept, with the class and source of each."""
-    from polymodal.fusion.registry import FUSIONS, READS_TOKENS, make_fusion
+    with step("imports"):
+        from polymodal.fusion.registry import FUSIONS, READS_TOKENS, make_fusion
 
     table = Table(title="fusions (formulas: docs/fusions.md or help(polymodal.fusion.<Class>))")
     for col in ("name", "class", "reads"):
@@ -412,7 +440,19 @@ def data_info(
 
 
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and a non-zero exit."""
+    """Console entry point: user errors become one line on stderr and a non-zero exit.
+
+    With ``$POLYMODAL_STEP_TIMES`` set, the wall time of each step of the command
+    (:mod:`polymodal.timing`) is written to that JSON file when the command ends.
+    """
+    try:
+        _run()
+    finally:
+        if os.environ.get("POLYMODAL_STEP_TIMES") and _is_rank_zero():
+            write_step_times(os.environ["POLYMODAL_STEP_TIMES"])
+
+
+def _run() -> None:
     try:
         app(standalone_mode=False)
     except PolymodalError as exc:

@@ -1,4 +1,4 @@
-"""A Rich progress display for a benchmark: methods done, and the current method's epoch."""
+"""A Rich progress display for a benchmark: methods done (with the time left), and the current method's epoch."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import Any
 
 import lightning as L
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from polymodal.bench.runner import Method
+from polymodal.progress import new_progress
 
 
 class EpochProgress(L.Callback):
@@ -21,7 +22,8 @@ class EpochProgress(L.Callback):
         self.progress.update(self.task, total=trainer.max_epochs, completed=trainer.current_epoch,
                              description=f"  {self.method}")
 
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # (after the module's own epoch-end hook has logged val_acc)
         acc = trainer.callback_metrics.get("val_acc")
         if acc is not None and not trainer.sanity_checking:
             self.progress.update(self.task, completed=trainer.current_epoch + 1,
@@ -32,10 +34,7 @@ class BenchProgress:
     """Context manager: one bar over the methods, one over the current method's epochs."""
 
     def __init__(self, console: Console | None = None, enabled: bool = True) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, disable=not enabled,
-        )
+        self.progress = new_progress(enabled, console=console)
 
     def __enter__(self) -> "BenchProgress":
         self.progress.__enter__()

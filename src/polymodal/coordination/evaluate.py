@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.decomposition import PCA
-from torch.utils.data import DataLoader
 
 from polymodal.coordination.cca import CCA
 from polymodal.data.dataset import MultimodalSplit
+from polymodal.data.loader import batch_loader
 from polymodal.training.complexity import to_device
 
 
@@ -18,7 +18,7 @@ def embed_split(model: torch.nn.Module, split: MultimodalSplit, batch_size: int 
     model.eval()
     device = next(model.parameters()).device
     parts: dict[str, list[np.ndarray]] = {}
-    for batch in DataLoader(split, batch_size=batch_size):
+    for batch in batch_loader(split, batch_size):
         for m, z in model(to_device(batch["inputs"], device)).items():
             parts.setdefault(m, []).append(z.double().cpu().numpy())
     return {m: np.concatenate(p) for m, p in parts.items()}

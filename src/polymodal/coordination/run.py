@@ -21,6 +21,7 @@ from polymodal.coordination.zero_shot import class_prototypes, l2_normalise, zer
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
 from polymodal.io import atomic_write_json, atomic_write_text
+from polymodal.timing import step
 from polymodal.training.complexity import count_parameters
 from polymodal.training.fit import TrainConfig, quiet_lightning, train_module
 
@@ -90,7 +91,8 @@ def coordinate(
         if len(names) != 2 or any(n not in dataset.modalities for n in names):
             raise ConfigError(f"--modalities must name two of {', '.join(dataset.modalities)}, got {names}")
         start = time.perf_counter()
-        cca = PCAThenCCA(k, ridge, pca_dim, train_config.seed).fit(raw_views(dataset.splits["train"], names))
+        with step("fit CCA"):
+            cca = PCAThenCCA(k, ridge, pca_dim, train_config.seed).fit(raw_views(dataset.splits["train"], names))
         result["train_time_s"] = time.perf_counter() - start
         result["parameters"] = int(sum(w.size for w in cca.cca_.weights_) + sum(p.components_.size for p in cca.pcas_ if p is not None))
         result["settings"] = {"pca_dim": pca_dim, "ridge": ridge}
@@ -113,9 +115,10 @@ def coordinate(
             epochs=run.trainer.current_epoch, resumed_from=run.resumed_from, checkpoint=run.best_path or None,
             config=config.to_dict(), train_config=asdict(train_config),
         )
-        reps = {s: embed_split(model, dataset.splits[s]) for s in ("train", "test")}
-        train_pair, test_pair = ([reps[s][n] for n in names] for s in ("train", "test"))
-        cca = fit_cca(train_pair, k)
+        with step("embed and fit CCA"):
+            reps = {s: embed_split(model, dataset.splits[s]) for s in ("train", "test")}
+            train_pair, test_pair = ([reps[s][n] for n in names] for s in ("train", "test"))
+            cca = fit_cca(train_pair, k)
         result["test_correlations"] = cca.score(test_pair).tolist()
         if method in ("dcca", "dccae"):  # Deep CCA's representation is its outputs' canonical variates
             reps = {s: dict(zip(names, cca.transform(pair))) for s, pair in (("train", train_pair), ("test", test_pair))}
@@ -126,12 +129,15 @@ def coordinate(
     if gated:
         result["skipped"].append("retrieval and zero-shot: a gated model represents pairs only, not one modality alone")
     else:
-        result.update(_cross_modal(dataset, names, reps))
-        if templates:
-            result["zero_shot_text"] = _text_zero_shot(dataset, names, reps, templates, text_encoder or sentence_encoder())
+        with step("retrieval and zero-shot"):
+            result.update(_cross_modal(dataset, names, reps))
+            if templates:
+                result["zero_shot_text"] = _text_zero_shot(dataset, names, reps, templates,
+                                                           text_encoder or sentence_encoder())
     atomic_write_json(run_dir / RESULT_FILE, result)
     atomic_write_text(run_dir / "report.md", markdown_summary(result))
-    plot_coordination(result, run_dir / "coordination.png")
+    with step("plot"):
+        plot_coordination(result, run_dir / "coordination.png")
     return result
 
 

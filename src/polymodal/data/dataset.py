@@ -10,7 +10,7 @@ gathered from several processes can be matched back to samples exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -100,6 +100,16 @@ class MultimodalSplit(Dataset):
             name: (x[self.rows[name][i]] if name in self.rows else x[i]) for name, x in self.inputs.items()
         }
         return {"inputs": sample, "label": self.labels[i], "index": i}
+
+    def batch(self, indices: Sequence[int] | torch.Tensor) -> dict:
+        """Samples ``indices`` as one batch: ``{"inputs": {m: (B, ...)}, "label": (B,), "index": (B,)}``.
+
+        The same tensors as stacking ``self[i]`` for each index (PyTorch's ``default_collate``),
+        with one indexing operation per modality.
+        """
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        sample = {name: x[self.rows[name][idx]] if name in self.rows else x[idx] for name, x in self.inputs.items()}
+        return {"inputs": sample, "label": self.labels[idx], "index": idx}
 
     def select(self, names: list[str]) -> "MultimodalSplit":
         """The same samples with only the modalities in ``names``."""

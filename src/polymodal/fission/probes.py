@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import r2_score
-from torch.utils.data import DataLoader
 
 from polymodal.data.dataset import MultimodalSplit
+from polymodal.data.loader import batch_loader
 from polymodal.errors import ShapeError
 from polymodal.training.complexity import to_device
 
@@ -34,7 +34,7 @@ def probe_r2(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_
 def collect(fn, split: MultimodalSplit, batch_size: int = 512) -> dict[str, np.ndarray]:
     """Apply ``fn({m: (B, ...)}) -> {name: (B, d)}`` to a whole split: ``{name: (N, d)}``."""
     parts: dict[str, list[np.ndarray]] = {}
-    for batch in DataLoader(split, batch_size=batch_size):
+    for batch in batch_loader(split, batch_size):
         for name, z in fn(to_device(batch["inputs"], torch.device("cpu"))).items():
             parts.setdefault(name, []).append(z.double().numpy())
     return {k: np.concatenate(v) for k, v in parts.items()}

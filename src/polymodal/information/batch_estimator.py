@@ -31,6 +31,9 @@ from polymodal.information.broja import round_to_marginals, solve_broja
 from polymodal.information.estimate import PIDEstimate, as_features, as_labels
 from polymodal.information.distributions import DistributionError
 from polymodal.information.pid import PIDResult
+from polymodal.information.sinkhorn import sinkhorn_scaling
+from polymodal.progress import progress_bar
+from polymodal.timing import step
 
 #: Bound on the learned joint's log-potentials (before Sinkhorn scaling).
 SCORE_BOUND = 20.0
@@ -98,21 +101,6 @@ def batch_marginals(p1: torch.Tensor, p2: torch.Tensor) -> tuple[torch.Tensor, t
     return p1 / m * (py / p1.mean(0)), p2 / m * (py / p2.mean(0))
 
 
-def sinkhorn_log(scores: torch.Tensor, p1: torch.Tensor, p2: torch.Tensor, iterations: int = 50) -> torch.Tensor:
-    """Scale exp(scores) per y so that its (i, y) sums are p1 and its (j, y) sums p2: returns log q.
-
-    Args:
-        scores: ``(m, m, C)`` log-potentials; p1, p2: ``(m, C)`` target marginals.
-        iterations: alternating scalings (differentiable).
-    """
-    log_q = scores
-    log_p1, log_p2 = p1.clamp_min(1e-30).log(), p2.clamp_min(1e-30).log()
-    for _ in range(iterations):
-        log_q = log_q + (log_p1 - torch.logsumexp(log_q, dim=1))[:, None, :]
-        log_q = log_q + (log_p2 - torch.logsumexp(log_q, dim=0))[None, :, :]
-    return log_q
-
-
 def label_information(joint: torch.Tensor) -> torch.Tensor:
     """I(A; Y) in nats of a joint ``(a, C)`` over a variable and the label."""
     pa, py = joint.sum(1, keepdim=True), joint.sum(0, keepdim=True)
@@ -131,7 +119,7 @@ def _entropy(p: np.ndarray) -> np.ndarray:
 
 def batch_pid(x1_fit, x2_fit, y_fit, x1, x2, num_classes: int | None = None, joint: str = "learned",
               batch_size: int = 256, steps: int = 300, embed_dim: int = 16, max_features: int = 64,
-              seed: int = 0) -> PIDEstimate:
+              seed: int = 0, progress: bool = False) -> PIDEstimate:
     """The BATCH PID estimate of (X1, X2; Y) (module doc).
 
     Args:
@@ -144,6 +132,7 @@ def batch_pid(x1_fit, x2_fit, y_fit, x1, x2, num_classes: int | None = None, joi
         embed_dim: size of f1, f2's per-label embeddings.
         max_features: inputs wider than this are projected onto this many principal components.
         seed: seed of the classifiers, the networks and the batches.
+        progress: a progress bar over the classifiers and the joint's steps (or the exact batches).
 
     Returns:
         :class:`PIDEstimate` with ``estimator="batch"``; its ``pid.gap`` is the largest certified
@@ -163,25 +152,36 @@ def batch_pid(x1_fit, x2_fit, y_fit, x1, x2, num_classes: int | None = None, joi
     if batch_size < 2 or len(a) < batch_size:
         raise DistributionError(f"batch_size must be at least 2 and at most the {len(a)} evaluation samples, got {batch_size}")
     num_classes = num_classes or int(y_fit.max()) + 1
-    p1 = _classifier_probabilities(a_fit, y_fit, a, num_classes, max_features, seed)
-    p2 = _classifier_probabilities(b_fit, y_fit, b, num_classes, max_features, seed)
-    p12 = _classifier_probabilities(np.hstack([a_fit, b_fit]), y_fit, np.hstack([a, b]), num_classes, max_features, seed)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(a))
     batches = [order[i:i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
-    if joint == "learned":
-        minimise = _learned_joint(a, b, p1, p2, batch_size, steps, embed_dim, max_features, seed)
-    else:
-        minimise = _exact_joint
-    terms, gaps = [], []
-    for idx in batches:
-        t1, t2 = batch_marginals(torch.tensor(p1[idx]), torch.tensor(p2[idx]))
-        i_q, gap = minimise(idx, t1, t2)
-        i1, i2 = float(label_information(t1)), float(label_information(t2))
-        py = t1.sum(0).numpy()
-        i12 = float(_entropy(py) - _entropy(p12[idx]).mean())
-        terms.append((i1 + i2 - i_q, i_q - i2, i_q - i1, i12 - i_q, i12))
-        gaps.append(gap)
+    work = 3 + (steps if joint == "learned" else len(batches))
+    with progress_bar("PID (batch): classifiers", work, progress) as advance:
+        with step("classifiers"):
+            p1 = _classifier_probabilities(a_fit, y_fit, a, num_classes, max_features, seed)
+            advance()
+            p2 = _classifier_probabilities(b_fit, y_fit, b, num_classes, max_features, seed)
+            advance()
+            p12 = _classifier_probabilities(np.hstack([a_fit, b_fit]), y_fit, np.hstack([a, b]), num_classes,
+                                            max_features, seed)
+            advance(description=f"PID (batch): {joint} joint")
+        if joint == "learned":
+            with step("learned joint"):
+                minimise = _learned_joint(a, b, p1, p2, batch_size, steps, embed_dim, max_features, seed, advance)
+        else:
+            minimise = _exact_joint
+        terms, gaps = [], []
+        with step("batches"):
+            for idx in batches:
+                t1, t2 = batch_marginals(torch.tensor(p1[idx]), torch.tensor(p2[idx]))
+                i_q, gap = minimise(idx, t1, t2)
+                i1, i2 = float(label_information(t1)), float(label_information(t2))
+                py = t1.sum(0).numpy()
+                i12 = float(_entropy(py) - _entropy(p12[idx]).mean())
+                terms.append((i1 + i2 - i_q, i_q - i2, i_q - i1, i12 - i_q, i12))
+                gaps.append(gap)
+                if joint == "exact":
+                    advance()
     r, u1, u2, s, i12 = (float(np.mean(col)) / math.log(2) for col in zip(*terms))
     result = PIDResult(redundancy=r, unique1=u1, unique2=u2, synergy=s, mutual_information=i12,
                        gap=max(gaps) / math.log(2), q=None, iterations=len(batches))
@@ -199,8 +199,8 @@ def _exact_joint(idx, t1: torch.Tensor, t2: torch.Tensor) -> tuple[float, float]
     return i_q, sol.gap_bits * math.log(2)
 
 
-def _learned_joint(a, b, p1, p2, batch_size, steps, embed_dim, max_features, seed):
-    """Train f1, f2 to minimise I_q over random batches; return the per-batch minimiser."""
+def _learned_joint(a, b, p1, p2, batch_size, steps, embed_dim, max_features, seed, advance=lambda: None):
+    """Train f1, f2 to minimise I_q over random batches (``advance()`` after each step); return the per-batch minimiser."""
     fa, fb = (torch.tensor(_input_reduction(x.shape[1], max_features, seed).fit_transform(x), dtype=torch.float32)
               for x in (a, b))
     num_classes = p1.shape[1]
@@ -219,12 +219,13 @@ def _learned_joint(a, b, p1, p2, batch_size, steps, embed_dim, max_features, see
         e2 = f2(fb[idx]).view(len(idx), num_classes, embed_dim)
         scores = torch.einsum("iyd,jyd->ijy", e1, e2) / math.sqrt(embed_dim)
         # Bounded potentials keep the scaling finite; Sinkhorn's row and column factors do the rest.
-        return sinkhorn_log(SCORE_BOUND * torch.tanh(scores.double() / SCORE_BOUND), t1.double(), t2.double())
+        return sinkhorn_scaling(SCORE_BOUND * torch.tanh(scores.double() / SCORE_BOUND), t1.double(), t2.double())
 
     for _ in range(steps):
         idx = torch.randperm(len(fa), generator=generator)[:batch_size]
         t1, t2 = batch_marginals(tp1[idx], tp2[idx])
         loss = information_terms(log_joint(idx, t1, t2).exp())[0]
+        advance()
         if not torch.isfinite(loss):
             continue
         optimiser.zero_grad()

@@ -29,6 +29,7 @@ from polymodal.errors import ConfigError
 from polymodal.information.batch_estimator import batch_pid
 from polymodal.information.cluster_estimator import cluster_pid
 from polymodal.information.estimate import PIDEstimate
+from polymodal.timing import step
 
 ESTIMATORS = ("cluster", "batch")
 REDUCTIONS = ("learned", "pca")
@@ -56,11 +57,13 @@ def with_labels(dataset: MultimodalDataset, labels: dict[str, torch.Tensor]) -> 
 
 
 def learned_embeddings(dataset: MultimodalDataset, split: str, embed_dim: int = 2, epochs: int = 30,
-                       seed: int = 0, run_dir: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                       seed: int = 0, run_dir: str | Path | None = None,
+                       progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Each modality of ``split`` in the space of a small model trained to predict the labels.
 
     Trains ``nonlinear`` fusion of ``embed_dim``-dimensional encoders with the polymodal training
-    pipeline (checkpoints in ``run_dir``, a temporary folder by default) on the ``train`` split.
+    pipeline (checkpoints in ``run_dir``, a temporary folder by default) on the ``train`` split,
+    with a progress bar if ``progress``.
 
     Returns:
         The two modalities' embeddings of the ``split`` samples, ``(N, embed_dim)`` each.
@@ -72,7 +75,7 @@ def learned_embeddings(dataset: MultimodalDataset, split: str, embed_dim: int = 
     config = ModelConfig.for_dataset(dataset, "nonlinear", embed_dim=embed_dim, hidden_dim=32)
     with tempfile.TemporaryDirectory() as tmp:
         result = fit(dataset, config, TrainConfig(epochs=epochs, batch_size=128, patience=6, seed=seed),
-                     run_dir or Path(tmp) / "reduction", progress_bar=False)
+                     run_dir or Path(tmp) / "reduction", progress_bar=progress)
         model = load_model(result["checkpoint"])
     part = dataset.splits[split]
     names = list(dataset.modalities)
@@ -84,7 +87,7 @@ def learned_embeddings(dataset: MultimodalDataset, split: str, embed_dim: int = 
 def dataset_pid(dataset: MultimodalDataset, modalities: list[str] | None = None, estimator: str = "cluster",
                 reduce: str = "learned", n_clusters: int = 10, n_components: int | None = 2, embed_dim: int = 2,
                 joint: str = "learned", split: str = "test", seed: int = 0,
-                run_dir: str | Path | None = None) -> PIDEstimate:
+                run_dir: str | Path | None = None, steps: int = 300, progress: bool = False) -> PIDEstimate:
     """R, U1, U2, S of two modalities about the labels, estimated from the ``split`` samples.
 
     Args:
@@ -99,6 +102,8 @@ def dataset_pid(dataset: MultimodalDataset, modalities: list[str] | None = None,
         split: the samples whose PID is estimated.
         seed: seed of every random step.
         run_dir: where the reduction model's checkpoints go (default: a temporary folder).
+        steps: for ``batch`` with ``joint="learned"``: gradient steps of the learned joint.
+        progress: progress bars (reduction training, the batch estimator's steps).
 
     Returns:
         :class:`PIDEstimate`; its settings name the data set, modalities, split and estimator options.
@@ -116,15 +121,19 @@ def dataset_pid(dataset: MultimodalDataset, modalities: list[str] | None = None,
     y = part.labels.numpy()
     if estimator == "batch":
         estimate = batch_pid(train.modality(m1), train.modality(m2), train.labels.numpy(), part.modality(m1),
-                             part.modality(m2), num_classes=ds.num_classes, joint=joint, seed=seed)
+                             part.modality(m2), num_classes=ds.num_classes, joint=joint, steps=steps, seed=seed,
+                             progress=progress)
     elif reduce == "learned" and not all(_few_values(part.modality(m), n_clusters) for m in (m1, m2)):
-        e1, e2 = learned_embeddings(ds, split, embed_dim=embed_dim, seed=seed, run_dir=run_dir)
+        with step("reduction"):
+            e1, e2 = learned_embeddings(ds, split, embed_dim=embed_dim, seed=seed, run_dir=run_dir, progress=progress)
         raw = [part.modality(m) if _few_values(part.modality(m), n_clusters) else e for m, e in ((m1, e1), (m2, e2))]
-        estimate = cluster_pid(*raw, y, n_clusters=n_clusters, n_components=None, normalize=False, seed=seed)
+        with step("clusters and exact PID"):
+            estimate = cluster_pid(*raw, y, n_clusters=n_clusters, n_components=None, normalize=False, seed=seed)
         estimate.settings.update(reduce="learned", embed_dim=embed_dim)
     else:  # the recipe; a modality with at most n_clusters distinct values is used as it is
-        estimate = cluster_pid(part.modality(m1), part.modality(m2), y, n_clusters=n_clusters,
-                               n_components=n_components, seed=seed)
+        with step("clusters and exact PID"):
+            estimate = cluster_pid(part.modality(m1), part.modality(m2), y, n_clusters=n_clusters,
+                                   n_components=n_components, seed=seed)
         estimate.settings.update(reduce="pca" if reduce == "pca" else "none: few distinct values")
     estimate.settings.update(dataset=ds.name, modalities=[m1, m2], split=split)
     return estimate

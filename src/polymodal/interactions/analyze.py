@@ -18,6 +18,7 @@ from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError, DataFileError
 from polymodal.interactions.emap import model_emap
 from polymodal.interactions.response_categories import category_fractions, response_categories
+from polymodal.timing import step
 from polymodal.training.checkpoint import predict_logits
 
 UNIMODAL_PREFIX = "unimodal-"
@@ -90,7 +91,9 @@ def analyze_interactions(
     if pid_options is not None and len(names) == 2:
         from polymodal.information.dataset_pid import model_pid
 
-        estimate = model_pid(model, dataset, **{"modalities": names, "split": split, "seed": seed, **pid_options})
+        with step("PID"):
+            estimate = model_pid(model, dataset, **{"modalities": names, "split": split, "seed": seed,
+                                                    "progress": progress, **pid_options})
         result["pid"] = estimate.as_dict()
     return result
 

@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from polymodal.progress import new_progress
+from polymodal.timing import step
 from polymodal.checks import positive_int
 from polymodal.errors import ConfigError, ShapeError
 
@@ -124,7 +126,7 @@ def emap(
         f: maps a batch ``{m: (B, ...)}`` to ``(B, C)`` logits; called on recombined examples.
         features: ``{m: (N, ...)}``; row ``i`` of every modality is example ``i``.
         batch_size: recombined examples per call of ``f``.
-        progress: show a progress bar.
+        progress: show a progress bar (on stderr, with the time left).
         max_evaluations: exact when ``N^M`` is at most this, else Monte Carlo within it.
         samples: Monte Carlo draws ``S >= 2`` per example and modality (default: the most that
             fit ``max_evaluations``, i.e. ``max_evaluations // (M N)``, at least 2); giving it
@@ -139,9 +141,7 @@ def emap(
     batch_size, max_evaluations = positive_int(batch_size, "batch_size"), positive_int(max_evaluations, "max_evaluations")
     if samples is not None:  # a standard error needs two draws
         samples = positive_int(samples, "samples", minimum=2)
-    from rich.progress import Progress
-
-    with torch.inference_mode(), Progress(disable=not progress, transient=True) as bar:
+    with torch.inference_mode(), new_progress(progress, transient=True) as bar, step("EMAP"):
         diag = _checked_call(f, dict(features), n)
         if n ** len(names) <= max_evaluations and samples is None:
             return _exact(f, features, names, n, diag, batch_size, bar)

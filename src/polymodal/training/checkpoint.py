@@ -6,8 +6,9 @@ import pickle
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
+from polymodal.data.loader import batch_loader
 from polymodal.errors import DataFileError
 from polymodal.models.build import ModelConfig, build_model
 from polymodal.models.multimodal import MultimodalModel
@@ -66,4 +67,4 @@ def predict_logits(model: torch.nn.Module, dataset: Dataset, batch_size: int = 2
     """Logits of ``model`` on every sample of ``dataset``, in order: ``(N, num_classes)``."""
     model.eval()
     device = next(model.parameters()).device
-    return torch.cat([model(to_device(b["inputs"], device)).cpu() for b in DataLoader(dataset, batch_size=batch_size)])
+    return torch.cat([model(to_device(b["inputs"], device)).cpu() for b in batch_loader(dataset, batch_size)])

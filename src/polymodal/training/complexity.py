@@ -10,7 +10,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
+
+from polymodal.data.loader import batch_loader
 
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
@@ -78,7 +80,7 @@ def inference_time_per_sample(
     """
     device = torch.device(device)
     model = model.to(device).eval()
-    batches = [to_device(b["inputs"], device) for b in DataLoader(dataset, batch_size=batch_size)]
+    batches = [to_device(b["inputs"], device) for b in batch_loader(dataset, batch_size)]
     times = []
     for _ in range(repeats):
         if device.type == "cuda":

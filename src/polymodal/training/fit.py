@@ -16,15 +16,19 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from torch.utils.data import DataLoader
 
 from polymodal.data.dataset import MultimodalDataset
+from polymodal.data.loader import batch_loader
 from polymodal.errors import ConfigError
 from polymodal.fusion.dynamic import DynamicFusion
 from polymodal.io import atomic_write, atomic_write_json
 from polymodal.models.build import ModelConfig
+from polymodal.progress import progress_enabled
+from polymodal.timing import step
 from polymodal.training.checkpoint import load_model, predict_logits, read_checkpoint
 from polymodal.training.clock import TrainingClock
 from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
 from polymodal.training.metrics_log import ResumingCSVLogger
 from polymodal.training.module import ClassificationModule
+from polymodal.training.progress import TrainingProgress
 
 RESULT_FILE = "result.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -79,8 +83,8 @@ def quiet_lightning() -> None:
         warnings.filterwarnings("ignore", message=msg)
 
 
-def _trainer(config: TrainConfig, logger: ResumingCSVLogger, progress_bar: bool, callbacks: list[L.Callback],
-             monitor: str, run_dir: Path) -> L.Trainer:
+def _trainer(config: TrainConfig, logger: ResumingCSVLogger, callbacks: list[L.Callback], monitor: str,
+             run_dir: Path) -> L.Trainer:
     return L.Trainer(
         max_epochs=config.epochs,
         accelerator=config.accelerator,
@@ -90,7 +94,7 @@ def _trainer(config: TrainConfig, logger: ResumingCSVLogger, progress_bar: bool,
         callbacks=[EarlyStopping(monitor=monitor, mode="max", patience=config.patience), *callbacks],
         logger=logger,
         deterministic="warn",
-        enable_progress_bar=progress_bar,
+        enable_progress_bar=False,  # polymodal.progress.TrainingProgress draws the bar, on stderr
         enable_model_summary=False,
         log_every_n_steps=10,
         default_root_dir=run_dir,
@@ -100,11 +104,8 @@ def _trainer(config: TrainConfig, logger: ResumingCSVLogger, progress_bar: bool,
 def split_loader(dataset: MultimodalDataset, split: str, train_config: TrainConfig, shuffle: bool) -> DataLoader:
     """A data loader over one split, shuffled with the run's seed."""
     generator = torch.Generator().manual_seed(train_config.seed)
-    return DataLoader(
-        dataset.splits[split], batch_size=train_config.batch_size, shuffle=shuffle,
-        num_workers=train_config.num_workers, generator=generator,
-        persistent_workers=train_config.num_workers > 0,
-    )
+    return batch_loader(dataset.splits[split], train_config.batch_size, shuffle=shuffle, generator=generator,
+                        num_workers=train_config.num_workers)
 
 
 @dataclass
@@ -145,7 +146,9 @@ def train_module(
     Early stopping and the best checkpoint follow the validation metric ``monitor`` (higher is
     better). Writes ``checkpoints/best.ckpt``, ``checkpoints/last.ckpt`` and ``logs/metrics.csv``
     into ``run_dir``; if ``resume`` and ``last.ckpt`` exists, training continues from it and
-    ``metrics.csv`` keeps the epochs logged before the interruption.
+    ``metrics.csv`` keeps the epochs logged before the interruption. With ``progress_bar`` a bar
+    over the run's batches, with the time left, is drawn on stderr when it is a terminal
+    (:func:`polymodal.progress.progress_enabled`).
     """
     run_dir = Path(run_dir)
     missing = [s for s in ("train", "val", "test") if s not in dataset.splits]
@@ -162,13 +165,14 @@ def train_module(
     resumed_epoch = torch.load(last, map_location="cpu", weights_only=True)["epoch"] if resumed_from else None
     logger = ResumingCSVLogger(run_dir, keep_through_epoch=resumed_epoch)
     try:
-        trainer = _trainer(train_config, logger, progress_bar, [best, clock, *callbacks], monitor, run_dir)
+        bar = [TrainingProgress("training", monitor)] if progress_bar and progress_enabled() else []
+        trainer = _trainer(train_config, logger, [best, clock, *bar, *callbacks], monitor, run_dir)
     except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
         raise ConfigError(
             f"--accelerator {train_config.accelerator!r} / --devices {train_config.devices!r} / "
             f"--strategy {train_config.strategy!r} / --num-nodes {train_config.num_nodes}: {exc}"
         ) from None
-    with PeakMemory(trainer.strategy.root_device) as memory:
+    with PeakMemory(trainer.strategy.root_device) as memory, step("train"):
         trainer.fit(module, split_loader(dataset, "train", train_config, True),
                     split_loader(dataset, "val", train_config, False), ckpt_path=resumed_from)
     return TrainedRun(
@@ -201,7 +205,7 @@ def fit(
         train_config: how to train it.
         run_dir: output folder of this run.
         callbacks: extra Lightning callbacks.
-        progress_bar: show Lightning's progress bar.
+        progress_bar: a progress bar on stderr when it is a terminal (see :func:`train_module`).
         resume: continue from ``last.ckpt`` if present.
         init_weights: a checkpoint of the same architecture (e.g. from
             :func:`polymodal.fission.pretrain.pretrain_autoencoder`) to start from; ignored when resuming.
@@ -226,7 +230,9 @@ def fit(
                        progress_bar=progress_bar, resume=resume)
     trainer = run.trainer
     device = trainer.strategy.root_device
-    trainer.test(module, split_loader(dataset, "test", train_config, False), ckpt_path=run.best_path or None, verbose=False)
+    with step("test"):
+        trainer.test(module, split_loader(dataset, "test", train_config, False), ckpt_path=run.best_path or None,
+                     verbose=False)
     test = module.test_result
     assert test is not None
     result: dict[str, Any] = {
@@ -252,7 +258,8 @@ def fit(
     }
     if trainer.is_global_zero:
         model = load_model(run.best_path) if run.best_path else module.model
-        result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
+        with step("inference timing"):
+            result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
         if isinstance(model.fusion, DynamicFusion):  # which branch each test example took, and the compute saved
             model.fusion.reset_routing()
             with torch.no_grad():

@@ -1,0 +1,58 @@
+"""Data loaders that cut a batch out of each modality's tensor at once, not sample by sample.
+
+PyTorch's default loader calls ``split[i]`` once per sample, building a dict per sample, then
+stacks the dicts (``default_collate``). :func:`batch_loader` gives the same batches, in the
+same order for the same generator, by indexing each modality once per batch (the loader's
+``__getitems__`` protocol); the split itself keeps its per-sample ``__getitem__``, so any other
+loader over it works as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from polymodal.data.dataset import MultimodalSplit
+
+
+class _WholeBatches(Dataset):
+    """A split seen by a loader: ``__getitems__(indices)`` returns one collated batch."""
+
+    def __init__(self, split: MultimodalSplit) -> None:
+        self.split = split
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.split[i]
+
+    def __getitems__(self, indices: Sequence[int]) -> dict[str, Any]:
+        return self.split.batch(indices)
+
+
+def _already_collated(batch: dict[str, Any]) -> dict[str, Any]:
+    return batch
+
+
+def batch_loader(split: Dataset, batch_size: int, *, shuffle: bool = False, generator: torch.Generator | None = None,
+                 num_workers: int = 0) -> DataLoader:
+    """A loader over ``split`` yielding ``{"inputs": {m: (B, ...)}, "label": (B,), "index": (B,)}`` batches.
+
+    For a :class:`MultimodalSplit` each batch is cut out of the tensors at once; the batches are
+    the ones ``DataLoader(split, batch_size, shuffle=shuffle, generator=generator)`` gives, in the
+    same order. Any other data set gets that plain loader.
+
+    Args:
+        split: the samples.
+        batch_size: samples per batch (the last batch may be smaller).
+        shuffle: reshuffle every epoch, drawing from ``generator``.
+        generator: random generator of the shuffling.
+        num_workers: loader worker processes (kept alive between epochs).
+    """
+    whole = isinstance(split, MultimodalSplit)
+    return DataLoader(_WholeBatches(split) if whole else split, batch_size=batch_size, shuffle=shuffle,
+                      generator=generator, num_workers=num_workers, persistent_workers=num_workers > 0,
+                      collate_fn=_already_collated if whole else None)
