@@ -25,3 +25,10 @@ def test_bar_counts_all_batches_of_the_run(digits, tmp_path):
     assert state.total == state.completed == 2 * per_epoch
     assert "epoch 2/2 (val_acc 0." in state.description
     assert "eta" in out.getvalue()
+
+
+def test_callback_pickles_before_training():  # as ddp_spawn sends callbacks to its processes
+    import pickle
+
+    bar = pickle.loads(pickle.dumps(TrainingProgress("training", "val_acc")))
+    assert bar.progress is None and bar.monitor == "val_acc"

@@ -26,8 +26,8 @@ class TrainingProgress(L.Callback):
     def __init__(self, description: str = "training", monitor: str | None = None, progress: Progress | None = None,
                  task: TaskID | None = None) -> None:
         self.description, self.monitor = description, monitor
-        self._own = progress is None
-        self.progress = progress or new_progress()
+        self._own = progress is None  # a display of its own is made when training starts (picklable until then)
+        self.progress: Progress | None = progress
         self.task = task
         self._score = ""
         self._total: int | None = None
@@ -36,6 +36,8 @@ class TrainingProgress(L.Callback):
         return f"{self.description}: epoch {trainer.current_epoch + 1}/{trainer.max_epochs}{self._score}"
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.progress is None:
+            self.progress = new_progress()
         if not trainer.is_global_zero:  # one bar per run, not one per process
             self.progress.disable = True
         if self._own:
