@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,6 @@ class Command:
     budget_s: float
     avmnist: bool = False
     shown: str = ""  # the command as the README writes it (default: polymodal + argv without --out)
-    extra: dict = field(default_factory=dict)
 
 
 def commands() -> list[Command]:
@@ -72,19 +71,9 @@ def commands() -> list[Command]:
         Command("avmnist: train late", ["train", "--dataset", "avmnist", "--data-dir", "{data}", "--fusion", "late",
                                         "--out", "{work}/avmnist-late"], 15 * MINUTE, avmnist=True),
     ]
-    for c in cmds:
-        if not c.shown:
-            words = []
-            skip = False
-            for a in c.argv:
-                if skip:
-                    skip = False
-                    continue
-                if a == "--out":
-                    skip = True
-                    continue
-                words.append(a.replace("{data}", "../shared/data"))
-            c.shown = "polymodal " + " ".join(shlex.quote(w) for w in words)
+    for c in cmds:  # as a user types it: without the benchmark's --out DIR
+        words = [w for k, w in enumerate(c.argv) if w != "--out" and (k == 0 or c.argv[k - 1] != "--out")]
+        c.shown = c.shown or "polymodal " + " ".join(shlex.quote(w.replace("{data}", "../shared/data")) for w in words)
     return cmds
 
 

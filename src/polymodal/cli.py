@@ -116,14 +116,15 @@ def bench(
     show = _is_rank_zero()
     paths: dict[str, Path] = {}
 
-    last_report = [0.0]
+    last_report = -float("inf")
 
     def report(results: dict, final: bool = False) -> None:
         # results.json is rewritten after every run; the reports (plots, HTML) at most every 30 s, and at the end
-        if final or time.monotonic() - last_report[0] >= REPORT_INTERVAL_S:
+        nonlocal last_report
+        if final or time.monotonic() - last_report >= REPORT_INTERVAL_S:
             with step("reports"):
                 paths.update(write_reports(results, out, command))
-            last_report[0] = time.monotonic()
+            last_report = time.monotonic()
 
     with BenchProgress(err_console, enabled=show and progress_enabled()) as progress:
         results = run_bench(ds, names, config, out, seeds=seed_list, on_method=progress.on_method,
@@ -197,7 +198,7 @@ def pid(
     joint: str = typer.Option("learned", "--joint", help="batch: learned (the paper's network + Sinkhorn) or exact "
                               "(the optimum of each batch of 256: on digits about 70 s against 40 s, docs/cli_defaults.md)."),
     steps: int = typer.Option(300, "--steps", min=1, help="batch with --joint learned: gradient steps of the learned "
-                              "joint (300: about 20 s for 10 classes on 2 CPU cores)."),
+                              "joint (300: about 30 s for 10 classes on 2 CPU cores)."),
     model: Optional[Path] = typer.Option(None, "--model", help="A checkpoint: decompose its predictions instead of the labels."),
     split: str = typer.Option("test", "--split", help="The samples whose PID is estimated (fitting uses train)."),
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1),
@@ -330,7 +331,7 @@ def interactions(
     emap_samples: int = typer.Option(2000, "--emap-samples", min=2, help="Examples for EMAP (N^2 pairs are evaluated)."),
     pid_estimator: str = typer.Option("batch", "--pid-estimator", help="batch, cluster, or none to skip the PID."),
     pid_steps: int = typer.Option(300, "--pid-steps", min=1, help="batch: gradient steps of the learned joint "
-                                  "(300: about 20 s for 10 classes on 2 CPU cores)."),
+                                  "(300: about 30 s for 10 classes on 2 CPU cores)."),
     seed: int = SeedOpt,
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/interactions-<dataset>)."),
     snr: str = SnrOpt,

@@ -95,11 +95,12 @@ class MultimodalSplit(Dataset):
         x = self.inputs[name]
         return x[self.rows[name]] if name in self.rows else x
 
+    def _inputs_at(self, i: int | torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every modality at sample(s) ``i``, through the row index of a bank."""
+        return {name: x[self.rows[name][i]] if name in self.rows else x[i] for name, x in self.inputs.items()}
+
     def __getitem__(self, i: int) -> dict:
-        sample = {
-            name: (x[self.rows[name][i]] if name in self.rows else x[i]) for name, x in self.inputs.items()
-        }
-        return {"inputs": sample, "label": self.labels[i], "index": i}
+        return {"inputs": self._inputs_at(i), "label": self.labels[i], "index": i}
 
     def batch(self, indices: Sequence[int] | torch.Tensor) -> dict:
         """Samples ``indices`` as one batch: ``{"inputs": {m: (B, ...)}, "label": (B,), "index": (B,)}``.
@@ -108,8 +109,7 @@ class MultimodalSplit(Dataset):
         with one indexing operation per modality.
         """
         idx = torch.as_tensor(indices, dtype=torch.long)
-        sample = {name: x[self.rows[name][idx]] if name in self.rows else x[idx] for name, x in self.inputs.items()}
-        return {"inputs": sample, "label": self.labels[idx], "index": idx}
+        return {"inputs": self._inputs_at(idx), "label": self.labels[idx], "index": idx}
 
     def select(self, names: list[str]) -> "MultimodalSplit":
         """The same samples with only the modalities in ``names``."""
