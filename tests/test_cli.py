@@ -28,6 +28,14 @@ def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
     (["pid", "--dataset", "bits-and", "--estimator", "guess"], "--estimator: 'guess' is unknown"),
     (["pid", "--dataset", "bits-and", "--modalities", "x1"], "exactly two modalities"),
     (["pid", "--dataset", "bits-and", "--model", "no/such.ckpt"], "checkpoint no/such.ckpt does not exist"),
+    (["heterogeneity", "--dataset", "hetero-groups", "--modalities", "a"], "at least two modalities"),
+    (["heterogeneity", "--dataset", "hetero-groups", "--score", "best"], "score 'best' is unknown"),
+    (["heterogeneity", "--dataset", "digits", "--interactions"], "needs at least 4 modalities"),
+    (["heterogeneity", "--dataset", "digits", "--groups", "3"], "n_groups must be an integer from 1 to the number of views (2)"),
+    (["train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option", 'groups=[["a","b"],["c"]]'],
+     "['d'] are in no group"),
+    (["train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option",
+      'groups=[["a","b"],["b","c","d"]]'], "'b' is in more than one group"),
 ])
 def test_errors_are_one_line_and_non_zero(args, message, monkeypatch):
     monkeypatch.delenv("POLYMODAL_DATA_DIR", raising=False)
@@ -51,6 +59,10 @@ def test_errors_are_one_line_and_non_zero(args, message, monkeypatch):
     (["pid", "--clusters", "0"], "--clusters"),
     (["interactions", "--model", "m.ckpt", "--pid-steps", "0"], "--pid-steps"),
     (["interactions", "--model", "m.ckpt", "--emap-samples", "0"], "--emap-samples"),
+    (["heterogeneity", "--budget", "0"], "--budget"),
+    (["heterogeneity", "--adapter-epochs", "0"], "--adapter-epochs"),
+    (["heterogeneity", "--finetune-steps", "-1"], "--finetune-steps"),
+    (["heterogeneity", "--groups", "0"], "--groups"),
 ])
 def test_budgets_of_zero_or_less_are_one_line_and_exit_2(args, option):
     proc = polymodal(*args)
@@ -125,3 +137,30 @@ def test_pid_prints_the_terms_and_writes_json_and_a_chart(tmp_path):
     assert abs(result["S"] - 0.5) < 0.03 and abs(result["R"] - 0.311) < 0.03
     assert result["settings"]["dataset"] == "bits-and" and result["num_samples"] == 2000
     assert (tmp_path / "pid.png").stat().st_size > 1000
+
+
+def test_heterogeneity_writes_its_files_and_heterogeneity_aware_fusion_trains_on_its_groups(tmp_path):
+    out = tmp_path / "het"
+    proc = polymodal("heterogeneity", "--dataset", "hetero-groups", "--budget", "3", "--adapter-epochs", "2",
+                     "--finetune-steps", "5", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((out / "heterogeneity.json").read_text())
+    assert list(data) == ["modalities", "matrix", "matrix_raw", "groups", "settings"]
+    assert "groups:" in proc.stdout and (out / "heterogeneity.png").exists() and (out / "report.md").exists()
+    proc = polymodal("train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--epochs", "1",
+                     "--option", "groups=measured", "--option", f"heterogeneity={out / 'heterogeneity.json'}",
+                     "--out", str(tmp_path / "train"))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "train" / "result.json").read_text())
+    assert result["model_config"]["fusion_options"]["groups"] == data["groups"]
+
+
+def test_a_heterogeneity_file_of_other_modalities_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "heterogeneity.json"
+    path.write_text(json.dumps({"modalities": ["top", "bottom"], "matrix": [[0, 1], [1, 0]], "matrix_raw": [[0, 1], [1, 0]],
+                                "groups": [["top"], ["bottom"]], "settings": {}}))
+    proc = polymodal("train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option",
+                     "groups=measured", "--option", f"heterogeneity={path}")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "was measured on modalities ['top', 'bottom']" in lines[0], proc.stderr

@@ -41,3 +41,14 @@ def test_modality_spec_validates_kind_and_rank():
         ModalitySpec("x", "video", (3,))
     with pytest.raises(ConfigError, match="shape"):
         ModalitySpec("x", "image", (28, 28))
+
+
+def test_subset_cuts_samples_and_keeps_a_bank_shared():
+    bank = torch.arange(12.0).reshape(3, 4)
+    split = MultimodalSplit({"x": torch.arange(10.0)[:, None], "bank": bank}, torch.arange(10) % 3,
+                            rows={"bank": torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])})
+    part = split.subset([7, 2, 3])
+    assert part.inputs["bank"] is bank
+    for k, i in enumerate([7, 2, 3]):
+        assert torch.equal(part[k]["inputs"]["x"], split[i]["inputs"]["x"])
+        assert torch.equal(part[k]["inputs"]["bank"], split[i]["inputs"]["bank"]) and part[k]["label"] == split[i]["label"]

@@ -6,7 +6,7 @@ from polymodal.errors import ConfigError, DataFileError
 
 def test_names_and_errors(monkeypatch, tmp_path):
     synthetic = ["bits-and", "bits-or", "bits-xor", "latent-redundancy", "latent-unique1", "latent-unique2",
-                 "latent-synergy"]
+                 "latent-synergy", "hetero-groups"]
     assert dataset_names() == ["digits", "mfeat", "avmnist", *synthetic]
     with pytest.raises(ConfigError, match="dataset 'cifar' is unknown; choose from digits, mfeat, avmnist, bits-and"):
         load_dataset("cifar")

@@ -54,3 +54,30 @@ def test_mixture_and_errors():
         load_latent("nope")
     with pytest.raises(ConfigError, match="gate 'nand' is unknown"):
         load_bitwise("nand")
+
+
+def test_hetero_groups_views_and_label_structure():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from polymodal.data.synthetic import load_hetero_groups
+
+    ds = load_hetero_groups(num_samples=3000, seed=1)
+    assert list(ds.modalities) == ["a", "b", "c", "d"] and ds.num_classes == 4
+    train = ds.splits["train"]
+    z1, z2 = train.meta["latents"]["z1"], train.meta["latents"]["z2"]
+    y = train.labels.numpy()
+    # the label is a pair of signs: its high bit is a half-space of z1 alone, its low bit one of z2 alone
+    for bit, own, other in ((y // 2, z1, z2), (y % 2, z2, z1)):
+        assert LogisticRegression(C=1e4, max_iter=2000).fit(own, bit).score(own, bit) > 0.99
+        assert LogisticRegression(max_iter=2000).fit(other, bit).score(other, bit) < 0.6
+    assert np.bincount(y, minlength=4).min() > 0.15 * len(y)
+    # each view carries its own latent, nothing of the other (R^2 of a linear read-out of tanh features)
+    for m, own, other in (("a", z1, z2), ("b", z1, z2), ("c", z2, z1), ("d", z2, z1)):
+        x = train.modality(m).numpy()
+        assert LinearRegression().fit(x, own).score(x, own) > 0.6
+        assert LinearRegression().fit(x, other).score(x, other) < 0.02
+    assert np.array_equal(load_hetero_groups(num_samples=300, seed=4).splits["val"].modality("c").numpy(),
+                          load_hetero_groups(num_samples=300, seed=4).splits["val"].modality("c").numpy())
+    with pytest.raises(ConfigError, match="hetero-groups needs"):
+        load_hetero_groups(num_samples=10)
+    assert load_dataset("hetero-groups", num_samples=200).name == "hetero-groups"

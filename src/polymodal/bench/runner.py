@@ -11,11 +11,10 @@ import lightning as L
 
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
-from polymodal.fission.registry import FISSION_MODELS
 from polymodal.fusion.registry import fusion_names
 from polymodal.bench.summary import summarize
 from polymodal.io import atomic_write_json
-from polymodal.models.build import UNIMODAL, ModelConfig, build_model
+from polymodal.models.build import UNIMODAL, ModelConfig, build_model, named_models
 from polymodal.training.fit import TrainConfig, fit
 
 RESULTS_FILE = "results.json"
@@ -42,10 +41,10 @@ def parse_fusions(spec: str | Sequence[str] | None) -> list[str]:
     if spec is None or spec == "all":
         return names
     chosen = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
-    unknown = [s for s in chosen if s not in names and s not in FISSION_MODELS]
+    unknown = [s for s in chosen if s not in names and s not in named_models()]
     if unknown or not chosen:
         raise ConfigError(f"--fusions: {', '.join(unknown) or 'nothing'} unknown; choose from {', '.join(names)}, "
-                          f"the fission models {', '.join(FISSION_MODELS)}, or 'all' (the fusions)")
+                          f"{', '.join(named_models())}, or 'all' (the fusions)")
     return list(dict.fromkeys(chosen))
 
 

@@ -111,6 +111,16 @@ class MultimodalSplit(Dataset):
         idx = torch.as_tensor(indices, dtype=torch.long)
         return {"inputs": self._inputs_at(idx), "label": self.labels[idx], "index": idx}
 
+    def subset(self, indices: Sequence[int] | torch.Tensor) -> "MultimodalSplit":
+        """Samples ``indices`` as a split of their own (a bank stays shared; only its row index is cut)."""
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        return MultimodalSplit(
+            {n: x if n in self.rows else x[idx] for n, x in self.inputs.items()},
+            self.labels[idx],
+            {n: r[idx] for n, r in self.rows.items()},
+            self.meta,
+        )
+
     def select(self, names: list[str]) -> "MultimodalSplit":
         """The same samples with only the modalities in ``names``."""
         return MultimodalSplit(

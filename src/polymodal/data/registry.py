@@ -11,7 +11,7 @@ from polymodal.data.avmnist import load_avmnist
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.data.digits import load_digits
 from polymodal.data.mfeat import load_mfeat
-from polymodal.data.synthetic import GATES, INTERACTIONS, load_bitwise, load_latent
+from polymodal.data.synthetic import GATES, INTERACTIONS, load_bitwise, load_hetero_groups, load_latent
 from polymodal.errors import ConfigError, DataFileError
 
 DATA_DIR_ENV = "POLYMODAL_DATA_DIR"
@@ -22,6 +22,7 @@ DATASETS: dict[str, tuple[Callable[..., MultimodalDataset], bool]] = {
     "avmnist": (load_avmnist, True),
     **{f"bits-{gate}": (partial(load_bitwise, gate), False) for gate in GATES},
     **{f"latent-{kind}": (partial(load_latent, kind), False) for kind in INTERACTIONS},
+    "hetero-groups": (load_hetero_groups, False),
 }
 
 

@@ -1,6 +1,6 @@
 """Synthetic data sets with known interactions, for checking PID estimators and fusion models.
 
-Two families, both seeded:
+Three families, all seeded:
 
 - **Bitwise** (``bits-and``, ``bits-or``, ``bits-xor``): two fair independent bits X1, X2 (one
   1-d modality each) and Y = X1 AND / OR / XOR X2. Exact PIDs: AND and OR have R = 0.311, S = 0.5,
@@ -21,6 +21,12 @@ Two families, both seeded:
                         the two signs: neither alone says anything)
   latent-mixture        sum_k weights[k] * standardised score_k     the largest weight
   ====================  ==========================================  ======================
+
+- **Heterogeneity groups** (``hetero-groups``): four modalities ``a``, ``b``, ``c``, ``d``. ``a``
+  and ``b`` are two different random nonlinear views (plus noise) of one latent z1, ``c`` and
+  ``d`` of an independent latent z2, and the label ``2 [<u1, z1> > 0] + [<u2, z2> > 0]`` (4
+  balanced classes) depends on both. By construction {a, b} and {c, d} are the homogeneous
+  groups: a model of a reads what b carries, and nothing of what c or d carry.
 """
 
 from __future__ import annotations
@@ -39,16 +45,16 @@ INTERACTIONS = ("redundancy", "unique1", "unique2", "synergy")
 MAP_SEED = 20231210
 
 
-def _splits(x1: np.ndarray, x2: np.ndarray, y: np.ndarray, rng: np.random.Generator,
+def _splits(arrays: dict[str, np.ndarray], y: np.ndarray, rng: np.random.Generator,
             latents: dict[str, np.ndarray] | None = None) -> dict[str, MultimodalSplit]:
-    """60 / 20 / 20 train / val / test split of paired arrays; ``latents`` go into each split's
-    ``meta["latents"]`` (``{name: (N_split, latent_dim)}``)."""
+    """60 / 20 / 20 train / val / test split of paired arrays ``{modality: (N, d)}``; ``latents`` go
+    into each split's ``meta["latents"]`` (``{name: (N_split, latent_dim)}``)."""
     order = rng.permutation(len(y))
     cut1, cut2 = int(0.6 * len(y)), int(0.8 * len(y))
     parts = {"train": order[:cut1], "val": order[cut1:cut2], "test": order[cut2:]}
     return {
         name: MultimodalSplit(
-            {"x1": torch.tensor(x1[idx], dtype=torch.float32), "x2": torch.tensor(x2[idx], dtype=torch.float32)},
+            {m: torch.tensor(x[idx], dtype=torch.float32) for m, x in arrays.items()},
             torch.tensor(y[idx], dtype=torch.long),
             meta={"latents": {k: v[idx] for k, v in latents.items()}} if latents else None,
         )
@@ -76,7 +82,7 @@ def load_bitwise(gate: str, num_samples: int = 10000, seed: int = 0) -> Multimod
         name=f"bits-{gate}",
         modalities={m: ModalitySpec(m, "vector", (1,), f"a fair bit, independent of the other") for m in ("x1", "x2")},
         num_classes=2,
-        splits=_splits(bits[:, :1], bits[:, 1:], y, rng),
+        splits=_splits({"x1": bits[:, :1], "x2": bits[:, 1:]}, y, rng),
         description=f"Two fair independent bits; the label is X1 {gate.upper()} X2.",
         options={"gate": gate, "num_samples": num_samples, "seed": seed},
     )
@@ -139,8 +145,57 @@ def load_latent(
         name=f"latent-{interaction}",
         modalities={f"x{m}": ModalitySpec(f"x{m}", "vector", (modality_dim,), describe.format(m=m)) for m in (1, 2)},
         num_classes=num_classes,
-        splits=_splits(x1, x2, y, rng, {"shared": z_s, "private1": z_1, "private2": z_2}),
+        splits=_splits({"x1": x1, "x2": x2}, y, rng, {"shared": z_s, "private1": z_1, "private2": z_2}),
         description=f"Gaussian latents; the label bins the {interaction} score into {num_classes} quantiles.",
         options={"interaction": interaction, "num_samples": num_samples, "seed": seed, "latent_dim": latent_dim,
                  "modality_dim": modality_dim, "num_classes": num_classes, "weights": dict(weights or {})},
+    )
+
+
+#: The modalities of ``hetero-groups``, each with the latent it views.
+HETERO_GROUPS = {"a": "z1", "b": "z1", "c": "z2", "d": "z2"}
+
+
+def load_hetero_groups(num_samples: int = 4000, seed: int = 0, latent_dim: int = 4, modality_dim: int = 16,
+                       noise: float = 0.1) -> MultimodalDataset:
+    """Two latents, two nonlinear views of each, a label that needs both; see the module doc.
+
+    Modality m views its latent z through a fixed random two-layer map: ``x_m = tanh(z A_m) B_m +
+    noise * eps`` with ``A_m`` of size ``(latent_dim, 2 modality_dim)``, ``B_m`` of size
+    ``(2 modality_dim, modality_dim)`` (the same maps for every seed, different per modality) and
+    standard normal ``eps``.
+
+    Args:
+        num_samples: samples in all splits together (60 / 20 / 20).
+        seed: sampling seed.
+        latent_dim: size of z1 and of z2.
+        modality_dim: size of each modality.
+        noise: standard deviation of the additive noise.
+
+    Returns:
+        A data set with modalities ``a``, ``b``, ``c``, ``d`` of shape ``(modality_dim,)`` and 4
+        classes; each split's ``meta["latents"]`` holds its ``z1`` and ``z2``.
+    """
+    if num_samples < 40 or latent_dim < 1 or modality_dim < 1 or not noise >= 0:
+        raise ConfigError(f"hetero-groups needs num_samples >= 40, latent_dim and modality_dim >= 1 and noise >= 0, "
+                          f"got {num_samples}, {latent_dim}, {modality_dim}, {noise}")
+    fixed = np.random.default_rng(MAP_SEED + 1)
+    maps = {m: (fixed.normal(size=(latent_dim, 2 * modality_dim)) * 1.5 / np.sqrt(latent_dim),
+                fixed.normal(size=(2 * modality_dim, modality_dim)) / np.sqrt(2 * modality_dim)) for m in HETERO_GROUPS}
+    directions = {z: fixed.normal(size=latent_dim) for z in ("z1", "z2")}
+    rng = np.random.default_rng(seed)
+    latents = {z: rng.normal(size=(num_samples, latent_dim)) for z in ("z1", "z2")}
+    y = 2 * (latents["z1"] @ directions["z1"] > 0) + (latents["z2"] @ directions["z2"] > 0)
+    arrays = {m: np.tanh(latents[z] @ maps[m][0]) @ maps[m][1] + noise * rng.normal(size=(num_samples, modality_dim))
+              for m, z in HETERO_GROUPS.items()}
+    return MultimodalDataset(
+        name="hetero-groups",
+        modalities={m: ModalitySpec(m, "vector", (modality_dim,), f"a random nonlinear view of {z}, plus noise")
+                    for m, z in HETERO_GROUPS.items()},
+        num_classes=4,
+        splits=_splits(arrays, y.astype(np.int64), rng, latents),
+        description="Two independent latents z1, z2; a, b view z1 and c, d view z2 (random nonlinear maps plus "
+                    "noise); the label is 2 [<u1, z1> > 0] + [<u2, z2> > 0]. Homogeneous groups: {a, b} and {c, d}.",
+        options={"num_samples": num_samples, "seed": seed, "latent_dim": latent_dim, "modality_dim": modality_dim,
+                 "noise": noise},
     )

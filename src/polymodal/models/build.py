@@ -17,6 +17,7 @@ from polymodal.fusion.concat import ConcatFusion
 from polymodal.fusion.registry import READS_TOKENS, make_fusion
 from polymodal.models.dynamic import DynamicMultimodalModel, encoder_flops
 from polymodal.models.encoders import make_encoder
+from polymodal.models.heterogeneity_aware import HETEROGENEITY_AWARE, build_heterogeneity_aware_model, resolve_options
 from polymodal.models.multimodal import MultimodalModel
 from polymodal.models.tokenizers import make_tokenizer
 
@@ -47,8 +48,14 @@ class ModelConfig:
 
     @classmethod
     def for_dataset(cls, dataset: MultimodalDataset, fusion: str, **kwargs: Any) -> "ModelConfig":
-        """A configuration for the modalities of ``dataset``."""
+        """A configuration for the modalities of ``dataset``.
+
+        Heterogeneity-aware fusion's ``measured`` groups are read from their file here, so the
+        configuration (and a checkpoint made from it) holds the groups themselves.
+        """
         mods = [{"name": s.name, "kind": s.kind, "shape": list(s.shape)} for s in dataset.modalities.values()]
+        if fusion == HETEROGENEITY_AWARE:
+            kwargs["fusion_options"] = resolve_options(kwargs.get("fusion_options", {}), list(dataset.modalities))
         return cls(modalities=mods, num_classes=dataset.num_classes, fusion=fusion, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +68,13 @@ class ModelConfig:
         return cls(**data)
 
 
+def named_models() -> list[str]:
+    """Models selectable by name beside the fusions (left out of ``--fusions all``): heterogeneity-aware fusion and fission."""
+    from polymodal.fission.registry import FISSION_MODELS  # fission models build on this module
+
+    return [HETEROGENEITY_AWARE, *FISSION_MODELS]
+
+
 def mlp_head(in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> nn.Sequential:
     """``(B, in_dim) -> (B, num_classes)``: linear, ReLU, dropout, linear."""
     return nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden_dim, num_classes))
@@ -69,6 +83,7 @@ def mlp_head(in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> 
 def build_model(config: ModelConfig) -> MultimodalModel:
     """Encoders per modality kind, the named fusion, and an MLP head (none after late fusion).
 
+    ``heterogeneity-aware`` is built by :func:`~polymodal.models.heterogeneity_aware.build_heterogeneity_aware_model`.
     The fission models of :data:`~polymodal.fission.registry.FISSION_MODELS` are built by
     :func:`~polymodal.fission.registry.build_fission_model`. Fusions of :data:`~polymodal.fusion.registry.READS_TOKENS` get tokenizers (patches of the raw
     input, see :mod:`polymodal.models.tokenizers`) instead of encoders; dynamic fusion gets a
@@ -82,6 +97,9 @@ def build_model(config: ModelConfig) -> MultimodalModel:
 
     specs = [ModalitySpec(m["name"], m["kind"], tuple(m["shape"])) for m in config.modalities]
     make_head = lambda d: mlp_head(d, config.hidden_dim, config.num_classes, config.dropout)  # noqa: E731
+    if config.fusion == HETEROGENEITY_AWARE:
+        return build_heterogeneity_aware_model(specs, config.embed_dim, config.hidden_dim, config.dropout, make_head,
+                                               config.fusion_options)
     if config.fusion in READS_TOKENS:
         encoders = {s.name: make_tokenizer(s, config.embed_dim) for s in specs}
     else:
