@@ -61,3 +61,17 @@ def test_training_ends_on_the_epoch_with_the_lowest_held_out_loss(monkeypatch):
         assert torch.equal(v, states[1][k])  # epoch 2 had the lowest loss
     with pytest.raises(AssertionError):
         assert all(torch.equal(v, states[3][k]) for k, v in model.state_dict().items())
+
+
+def test_runs_are_seeded_without_touching_the_global_generator():
+    from polymodal.data.registry import load_dataset
+    from polymodal.heterogeneity.transfer import TransferRuns
+
+    runs = TransferRuns(load_dataset("hetero-groups", num_samples=200), HeterogeneitySettings())
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = runs._model(("a",), "scratch:a")
+    assert torch.equal(torch.rand(3), expected)
+    second = runs._model(("a",), "scratch:a")
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), second.parameters()))

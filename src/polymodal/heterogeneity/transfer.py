@@ -232,10 +232,11 @@ class TransferRuns:
         self._fit, self._holdout = split_holdout(dataset.splits["train"], settings.holdout, settings.seed)
 
     def _model(self, view: View, key: str) -> TransferModel:
-        torch.manual_seed(run_seed(self.settings.seed, key))
         specs = self.dataset.modalities
-        return TransferModel({m: make_adapter(specs[m], self.settings) for m in view},
-                             make_trunk(self.settings, self.dataset.num_classes))
+        with torch.random.fork_rng(devices=[]):  # seeded per run, leaving the caller's global generator as it was
+            torch.manual_seed(run_seed(self.settings.seed, key))
+            return TransferModel({m: make_adapter(specs[m], self.settings) for m in view},
+                                 make_trunk(self.settings, self.dataset.num_classes))
 
     def _split(self, name: str, view: View) -> MultimodalSplit | None:
         split = {"fit": self._fit, "holdout": self._holdout}.get(name, self.dataset.splits.get(name))
