@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,22 +39,16 @@ def measure(name: str, data_dir: str, seed: int, cache_dir: str | None = None, i
 
     options = {"seed": seed} | ({"cache_dir": cache_dir} if name == "avmnist" and cache_dir else {})
     ds = load_dataset(name, data_dir if name in ("mfeat", "avmnist") else None, **options)
-    start = time.perf_counter()
     results = run_heterogeneity(ds, WORK / f"{name}-seed{seed}", settings=HeterogeneitySettings(seed=seed),
                                 interactions=interactions,
                                 command=f"polymodal heterogeneity --dataset {name} --seed {seed}")
-    seconds = time.perf_counter() - start
-    return (ds, results, seconds) if interactions else (ds, results["modalities"], seconds)
+    return ds, results, results["modalities"].seconds  # the runs' own times: a resumed rerun reports the same
 
 
 def table(names, matrix) -> list[str]:
     from polymodal.heterogeneity.run import matrix_table
 
     return [matrix_table(names, np.asarray(matrix)), ""]
-
-
-def fmt_groups(groups) -> str:
-    return " ".join("{" + ", ".join(g) + "}" for g in groups)
 
 
 def fusion_bench(ds, groups, pair_groups, seeds: list[int]) -> dict[str, dict]:
@@ -93,6 +86,7 @@ def main() -> None:
     parser.add_argument("--skip-avmnist", action="store_true")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
+    from polymodal.heterogeneity import format_groups
     from polymodal.heterogeneity.plot import plot_heterogeneity
     from polymodal.io import atomic_write_text, replace_section
 
@@ -104,30 +98,31 @@ def main() -> None:
     summary = {}
 
     lines += ["### hetero-groups: truth by construction", "",
-              "| seed | max within-group | min across-group | groups | seconds |", "|---|---|---|---|---|"]
+              "| seed | max within-group | min across-group | groups | seconds (all runs) |", "|---|---|---|---|---|"]
     for seed in seeds:
-        ds, r, secs = measure("hetero-groups", args.data_dir, seed)
+        ds, both, secs = measure("hetero-groups", args.data_dir, seed)
+        r = both["modalities"]
         idx = {n: i for i, n in enumerate(r.names)}
         within = max(r.matrix[idx["a"], idx["b"]], r.matrix[idx["c"], idx["d"]])
         across = min(r.matrix[idx[i], idx[j]] for i in "ab" for j in "cd")
-        lines.append(f"| {seed} | {within:.3f} | {across:.3f} | {fmt_groups(r.groups)} | {secs:.1f} |")
+        lines.append(f"| {seed} | {within:.3f} | {across:.3f} | {format_groups(r.groups)} | {secs:.1f} |")
         if seed == seeds[0]:
             plot_heterogeneity(r, FIGURES / "heterogeneity-hetero-groups.png", "hetero-groups (seed 0)")
             first = r
-        print(f"hetero-groups seed {seed}: {fmt_groups(r.groups)} within {within:.3f} across {across:.3f}", flush=True)
+        print(f"hetero-groups seed {seed}: {format_groups(r.groups)} within {within:.3f} across {across:.3f}", flush=True)
     lines += ["", f"Seed {seeds[0]}, symmetric matrix (bits):", ""] + table(first.names, first.matrix)
     lines += ["![hetero-groups](figures/heterogeneity-hetero-groups.png)", ""]
 
-    lines += ["### mfeat: six views of one digit", "", "| seed | groups | seconds |", "|---|---|---|"]
+    lines += ["### mfeat: six views of one digit", "", "| seed | groups | seconds (all runs) |", "|---|---|---|"]
     mfeat_results = []
     for seed in seeds:
         ds, both, secs = measure("mfeat", args.data_dir, seed, interactions=seed == seeds[0])
-        r = both["modalities"] if isinstance(both, dict) else both
+        r = both["modalities"]
         mfeat_results.append(r)
         if seed == seeds[0]:
             pairs = both["interactions"]
-        lines.append(f"| {seed} | {fmt_groups(r.groups)} | {secs:.1f} |")
-        print(f"mfeat seed {seed}: {fmt_groups(r.groups)}", flush=True)
+        lines.append(f"| {seed} | {format_groups(r.groups)} | {secs:.1f} |")
+        print(f"mfeat seed {seed}: {format_groups(r.groups)}", flush=True)
     mfeat = mfeat_results[0]
     plot_heterogeneity(mfeat, FIGURES / "heterogeneity-mfeat.png", "mfeat (seed 0)")
     lines += ["", f"Seed {seeds[0]}, symmetric matrix (bits):", ""] + table(mfeat.names, mfeat.matrix)
@@ -138,13 +133,14 @@ def main() -> None:
         "![mfeat](figures/heterogeneity-mfeat.png)", ""]
     summary["mfeat_groups"] = mfeat.groups
     plot_heterogeneity(pairs, FIGURES / "heterogeneity-mfeat-pairs.png", "mfeat pairs (seed 0)")
-    lines += [f"Interaction heterogeneity over the 15 pairs (seed {seeds[0]}, {len(pairs.runs)} runs; the seconds above "
-              f"include them): groups {fmt_groups(pairs.groups)}.", "",
+    lines += [f"Interaction heterogeneity over the 15 pairs (seed {seeds[0]}, {len(pairs.runs)} runs, "
+              f"{pairs.seconds:.1f} s): groups {format_groups(pairs.groups)}.", "",
               "![mfeat pairs](figures/heterogeneity-mfeat-pairs.png)", ""]
     summary["mfeat_pair_groups"] = pairs.groups
 
     for name in (["digits"] if args.skip_avmnist else ["avmnist", "digits"]):
-        ds, r, secs = measure(name, args.data_dir, seeds[0], args.cache_dir)
+        ds, both, secs = measure(name, args.data_dir, seeds[0], args.cache_dir)
+        r = both["modalities"]
         lines += [f"### {name}: {' / '.join(r.names)} ({secs:.0f} s)", "", "Raw matrix (bits; row = source, column = target):", ""]
         lines += table(r.names, r.matrix_raw)
         lines += ["| run | bits | accuracy |", "|---|---|---|"]
@@ -169,7 +165,7 @@ def main() -> None:
         accs = [r["accuracy"] for r in b["runs"]]
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
         enc = b["runs"][0]["encoder_parameters"]
-        shown = fmt_groups(b["groups"]) + (f"; {len(b['pair_groups'])} pair groups" if b["pair_groups"] else "")
+        shown = format_groups(b["groups"]) + (f"; {len(b['pair_groups'])} pair groups" if b["pair_groups"] else "")
         lines.append(f"| {label} | {shown} | {statistics.mean(accs):.4f} ± {sd:.4f} | "
                      f"{enc:,} ({enc / base - 1:+.0%}) | {b['runs'][0]['parameters']:,} | "
                      f"{statistics.median(r['time'] for r in b['runs']):.1f} |")

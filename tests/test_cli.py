@@ -31,7 +31,7 @@ def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
     (["heterogeneity", "--dataset", "hetero-groups", "--modalities", "a"], "at least two modalities"),
     (["heterogeneity", "--dataset", "hetero-groups", "--score", "best"], "score 'best' is unknown"),
     (["heterogeneity", "--dataset", "digits", "--interactions"], "needs at least 4 modalities"),
-    (["heterogeneity", "--dataset", "digits", "--groups", "3"], "n_groups must be an integer from 1 to the number of views (2)"),
+    (["heterogeneity", "--dataset", "digits", "--groups", "3"], "n_groups must be an integer from 1 to the number of modalities or pairs (2)"),
     (["train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option", 'groups=[["a","b"],["c"]]'],
      "['d'] are in no group"),
     (["train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option",

@@ -385,7 +385,7 @@ def heterogeneity(
     modalities: Optional[str] = typer.Option(None, "--modalities", help="Comma-separated modalities, at least two (default: all)."),
     budget: int = typer.Option(20, "--budget", min=1, help="Epochs of each training from scratch (source models and the "
                                "reference on each target); >= 1. The runs are M + M^2: on 2 CPU cores hetero-groups "
-                               "(M = 4) takes about 10 s, mfeat (M = 6) about 15 s, avmnist (M = 2) about 9 min "
+                               "(M = 4) takes about 10 s, mfeat (M = 6) about 15 s, avmnist (M = 2) 9-11 min "
                                "(docs/heterogeneity.md)."),
     adapter_epochs: int = typer.Option(10, "--adapter-epochs", min=1, help="Epochs of fitting a target's input adapter with the source trunk frozen (zero-shot); >= 1."),
     finetune_steps: int = typer.Option(20, "--finetune-steps", min=0, help="Steps of fine-tuning everything after the adapter; >= 1 (0 with --score zero-shot)."),
@@ -405,7 +405,7 @@ def heterogeneity(
     files with --interactions). Feed the groups to --fusion heterogeneity-aware.
     """
     with step("imports"):
-        from polymodal.heterogeneity import HeterogeneitySettings, run_heterogeneity
+        from polymodal.heterogeneity import HeterogeneitySettings, format_groups, run_heterogeneity
 
     settings = HeterogeneitySettings(epochs=budget, adapter_epochs=adapter_epochs, finetune_steps=finetune_steps,
                                      score=score, adapter=adapter, seed=seed)  # type: ignore[arg-type]
@@ -425,7 +425,7 @@ def heterogeneity(
         for n, row in zip(result.names, result.matrix):
             table.add_row(n, *(f"{v:.3f}" for v in row))
         console.print(table)
-        console.print("groups: " + " | ".join("{" + ", ".join(g) + "}" for g in result.groups), highlight=False)
+        console.print("groups: " + format_groups(result.groups), highlight=False)
     written = ["heterogeneity.json", "heterogeneity.png", "report.md"]
     if interactions:
         written += ["interaction-heterogeneity.json", "interaction-heterogeneity.png"]

@@ -51,7 +51,13 @@ def test_bad_matrices_are_named():
         group_modalities(np.zeros((3, 3)), ["a", "b"])
     with pytest.raises(ConfigError, match="symmetric"):
         group_modalities(np.array([[0, 1.0], [2.0, 0]]), ["a", "b"])
-    with pytest.raises(ConfigError, match="at most the number of modalities"):
+    with pytest.raises(ConfigError, match="from 1 to the number of modalities or pairs \\(2\\)"):
         group_modalities(np.zeros((2, 2)), ["a", "b"], n_groups=3)
     with pytest.raises(ConfigError, match="NaN"):
         symmetrize(np.array([[0, np.nan], [0, 0]]))
+
+
+def test_groups_are_written_without_table_separators():
+    from polymodal.heterogeneity import format_groups
+
+    assert format_groups([["a", "b"], ["c"]]) == "{a, b} {c}"

@@ -40,6 +40,7 @@ def test_the_command_files_hold_exactly_the_documented_keys_and_a_rerun_resumes(
     monkeypatch.setattr(transfer, "train_steps", no_training)
     again = run_heterogeneity(ds, tmp_path, settings=SMALL)["modalities"]
     assert np.array_equal(again.matrix_raw, first.matrix_raw)
+    assert again.seconds == first.seconds > 0  # the time of the runs themselves, not of the resumed call
 
 
 def test_an_interrupted_run_resumes_to_the_same_matrix(tmp_path, monkeypatch):

@@ -41,10 +41,11 @@ def parse_fusions(spec: str | Sequence[str] | None) -> list[str]:
     if spec is None or spec == "all":
         return names
     chosen = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
-    unknown = [s for s in chosen if s not in names and s not in named_models()]
+    by_name = named_models()
+    unknown = [s for s in chosen if s not in names and s not in by_name]
     if unknown or not chosen:
         raise ConfigError(f"--fusions: {', '.join(unknown) or 'nothing'} unknown; choose from {', '.join(names)}, "
-                          f"{', '.join(named_models())}, or 'all' (the fusions)")
+                          f"{', '.join(by_name)}, or 'all' (the fusions)")
     return list(dict.fromkeys(chosen))
 
 

@@ -9,7 +9,7 @@
 The groups feed heterogeneity-aware fusion (:mod:`polymodal.models.heterogeneity_aware`).
 """
 
-from polymodal.heterogeneity.grouping import group_modalities, largest_gap_groups, symmetrize
+from polymodal.heterogeneity.grouping import format_groups, group_modalities, largest_gap_groups, symmetrize
 from polymodal.heterogeneity.measure import (
     HeterogeneityResult,
     interaction_heterogeneity,
@@ -21,7 +21,7 @@ from polymodal.heterogeneity.transfer import HeterogeneitySettings, TransferMode
 from polymodal.heterogeneity.v_information import null_log_probs, pointwise_v_information, v_information
 
 __all__ = [
-    "HeterogeneityResult", "HeterogeneitySettings", "TransferModel", "group_modalities", "interaction_heterogeneity",
+    "HeterogeneityResult", "HeterogeneitySettings", "TransferModel", "format_groups", "group_modalities", "interaction_heterogeneity",
     "largest_gap_groups", "load_groups", "measure_views", "modality_heterogeneity", "null_log_probs",
     "pointwise_v_information", "run_heterogeneity", "symmetrize", "v_information",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from polymodal.checks import finite_array, positive_int
+from polymodal.checks import finite_array
 from polymodal.errors import ConfigError, ShapeError
 
 
@@ -26,6 +26,18 @@ def symmetrize(raw: np.ndarray) -> np.ndarray:
     d = (c + c.T) / 2
     np.fill_diagonal(d, 0.0)
     return d
+
+
+def format_groups(groups: Sequence[Sequence[str]]) -> str:
+    """``[["a", "b"], ["c"]] -> "{a, b} {c}"`` (no ``|``, so it fits a Markdown table cell)."""
+    return " ".join("{" + ", ".join(g) + "}" for g in groups)
+
+
+def check_groups(n_groups: int | None, count: int) -> None:
+    """Refuse a number of groups that is not an integer in ``1..count`` (``None``: choose it)."""
+    if n_groups is not None and not (isinstance(n_groups, int) and not isinstance(n_groups, bool) and 1 <= n_groups <= count):
+        raise ConfigError(f"n_groups must be an integer from 1 to the number of modalities or pairs ({count}), "
+                          f"got {n_groups!r}")
 
 
 def largest_gap_groups(heights: np.ndarray) -> int:
@@ -68,10 +80,9 @@ def group_modalities(matrix: np.ndarray, names: Sequence[str], n_groups: int | N
         raise ConfigError(f"grouping needs at least two modalities, got {names}")
     if not np.allclose(d, d.T) or (d < 0).any() or not np.allclose(np.diag(d), 0):
         raise ConfigError("matrix must be symmetric, non-negative, with a zero diagonal; pass it through symmetrize()")
+    check_groups(n_groups, len(names))
     z = linkage(squareform(d, checks=False), method=method)
-    k = largest_gap_groups(z[:, 2]) if n_groups is None else positive_int(n_groups, "n_groups")
-    if k > len(names):
-        raise ConfigError(f"n_groups must be at most the number of modalities ({len(names)}), got {k}")
+    k = largest_gap_groups(z[:, 2]) if n_groups is None else n_groups
     labels = fcluster(z, t=k, criterion="maxclust")
     groups: dict[int, list[str]] = {}
     for name, label in zip(names, labels):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -27,7 +28,7 @@ import torch
 
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
-from polymodal.heterogeneity.grouping import group_modalities, symmetrize
+from polymodal.heterogeneity.grouping import check_groups, group_modalities, symmetrize
 from polymodal.heterogeneity.transfer import HeterogeneitySettings, TransferRuns, View, check_views, view_key
 from polymodal.io import atomic_write, atomic_write_json
 from polymodal.progress import progress_bar
@@ -46,7 +47,8 @@ class HeterogeneityResult:
         matrix: ``(K, K)`` symmetric, zero diagonal.
         groups: the views clustered into groups, each a list of names.
         linkage: SciPy's ``(K - 1, 4)`` linkage matrix of the clustering.
-        runs: the scores of every run: ``"scratch:v"`` and ``"v->w"`` -> bits and accuracies.
+        runs: the scores of every run: ``"scratch:v"`` and ``"v->w"`` -> bits, accuracies and the
+            run's ``seconds`` (a scratch run's include training the source model).
         settings: the settings and data set the runs used.
     """
 
@@ -57,6 +59,11 @@ class HeterogeneityResult:
     linkage: np.ndarray
     runs: dict[str, dict[str, float]]
     settings: dict
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of all the runs, as measured when each ran (a resumed run keeps its first time)."""
+        return sum(r["seconds"] for r in self.runs.values())
 
     def to_json(self, names_key: str = "modalities") -> dict:
         """``{names_key, "matrix", "matrix_raw", "groups", "settings"}``, JSON-ready."""
@@ -125,19 +132,15 @@ def measure_views(dataset: MultimodalDataset, views: Sequence[View], settings: H
         advance(sum(key in store.runs for key, _, _ in todo))
         for key, source, target in todo:
             if key not in store.runs:
-                store.put(key, runs.scratch(source) if target is None else runs.transfer(source, target))
+                start = time.perf_counter()
+                scores = runs.scratch(source) if target is None else runs.transfer(source, target)
+                store.put(key, {**scores, "seconds": time.perf_counter() - start})
                 advance()
     column = "finetuned_bits" if settings.score == "finetuned" else "zero_shot_bits"
     raw = np.array([[store.runs[f"scratch:{t}"]["bits"] - store.runs[f"{s}->{t}"][column] for t in keys] for s in keys])
     matrix = symmetrize(raw)
     groups, z = group_modalities(matrix, keys, n_groups)
     return HeterogeneityResult(keys, raw, matrix, groups, z, dict(store.runs), identity)
-
-
-def check_groups(n_groups: int | None, count: int) -> None:
-    """Refuse, before any run, a number of groups that is not in ``1..count``."""
-    if n_groups is not None and not (isinstance(n_groups, int) and 1 <= n_groups <= count):
-        raise ConfigError(f"n_groups must be an integer from 1 to the number of views ({count}), got {n_groups!r}")
 
 
 def check_interactions(dataset: MultimodalDataset, modalities: Sequence[str] | None, max_runs: int) -> list[View]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polymodal.heterogeneity.grouping import format_groups
 from polymodal.heterogeneity.measure import HeterogeneityResult
 from polymodal.io import save_figure
 
@@ -37,7 +38,6 @@ def plot_heterogeneity(result: HeterogeneityResult, path: str | Path, title: str
                 ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
                         color="white" if m[i, j] > 0.6 * max(m.max(), 1e-12) else "black")
     fig.colorbar(image, ax=ax, shrink=0.8, label="heterogeneity (bits)")
-    groups = " | ".join(", ".join(g) for g in result.groups)
-    top.set_title(f"{title}\ngroups: {groups}", fontsize=10)
+    top.set_title(f"{title}\ngroups: {format_groups(result.groups)}", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)

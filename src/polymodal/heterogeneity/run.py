@@ -24,11 +24,11 @@ from polymodal.errors import ConfigError, DataFileError
 from polymodal.heterogeneity.measure import (
     MAX_INTERACTION_RUNS,
     HeterogeneityResult,
-    check_groups,
     check_interactions,
     interaction_heterogeneity,
     modality_heterogeneity,
 )
+from polymodal.heterogeneity.grouping import check_groups, format_groups
 from polymodal.heterogeneity.plot import plot_heterogeneity
 from polymodal.heterogeneity.transfer import HeterogeneitySettings, check_views
 from polymodal.io import atomic_write_json, atomic_write_text
@@ -86,7 +86,8 @@ def markdown_report(results: dict[str, HeterogeneityResult], dataset: str, comma
     for key, result in results.items():
         figure = "heterogeneity.png" if key == "modalities" else "interaction-heterogeneity.png"
         parts += [f"## {'Modality' if key == 'modalities' else 'Interaction'} heterogeneity", "", f"![{key}]({figure})", "",
-                  "Groups: " + " | ".join("{" + ", ".join(g) + "}" for g in result.groups), "",
+                  "Groups: " + format_groups(result.groups), "",
+                  f"{len(result.runs)} runs, {result.seconds:.1f} s of training and scoring.", "",
                   "Symmetric (`matrix`):", "", matrix_table(result.names, result.matrix), "",
                   "Raw (`matrix_raw`, row = source, column = target):", "", matrix_table(result.names, result.matrix_raw), "",
                   "| run | bits (zero-shot) | accuracy (zero-shot) | bits (fine-tuned) | accuracy (fine-tuned) |",

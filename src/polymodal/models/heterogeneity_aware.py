@@ -26,6 +26,7 @@ from typing import Any, Callable, Sequence
 
 from torch import Tensor, nn
 
+from polymodal.checks import positive_int
 from polymodal.data.dataset import ModalitySpec
 from polymodal.errors import ConfigError
 from polymodal.fusion.grouped_pairs import GroupedPairFusion
@@ -143,6 +144,7 @@ def resolve_options(options: dict[str, Any], names: Sequence[str]) -> dict[str, 
     out = dict(options)
     out["groups"] = resolve_groups(options.get("groups", "separate"), names, options.get("heterogeneity"))
     out["pair_groups"] = resolve_pair_groups(options.get("pair_groups"), names, options.get("interactions"))
+    out["trunk_layers"] = positive_int(options.get("trunk_layers", 0), f"{HETEROGENEITY_AWARE}: trunk_layers", minimum=0)
     return out
 
 
@@ -151,12 +153,9 @@ def build_heterogeneity_aware_model(specs: Sequence[ModalitySpec], embed_dim: in
     """Projections per modality, trunks per group, :class:`GroupedPairFusion` and a head (module doc)."""
     names = [s.name for s in specs]
     opts = resolve_options(options, names)
-    trunk_layers = opts.get("trunk_layers", 0)
-    if not isinstance(trunk_layers, int) or isinstance(trunk_layers, bool) or trunk_layers < 0:
-        raise ConfigError(f"{HETEROGENEITY_AWARE}: trunk_layers must be an integer >= 0, got {trunk_layers!r}")
     trunks = {}
     for group in opts["groups"]:
-        trunk = make_trunk(hidden_dim, embed_dim, dropout, trunk_layers)
+        trunk = make_trunk(hidden_dim, embed_dim, dropout, opts["trunk_layers"])
         trunks.update({m: trunk for m in group})
     encoders = {s.name: ProjectedEncoder(input_projection(s, hidden_dim), trunks[s.name], embed_dim) for s in specs}
     fusion = GroupedPairFusion({m: embed_dim for m in names}, opts["pair_groups"], hidden_dim)
