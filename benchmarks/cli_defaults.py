@@ -57,6 +57,8 @@ def commands() -> list[Command]:
                                  "--dataset", "digits", "--out", "{work}/interactions"], two,
                 shown="polymodal interactions --model runs/bench-digits/runs/tensor/seed-0/checkpoints/best.ckpt "
                       "--dataset digits"),
+        Command("robustness", ["robustness", "--run", "{work}/bench", "--out", "{work}/robustness"], two,
+                shown="polymodal robustness --run runs/bench-digits"),
         Command("pid (cluster, learned)", ["pid", "--dataset", "digits", "--out", "{work}/pid-cluster"], two),
         Command("pid (cluster, pca)", ["pid", "--dataset", "digits", "--reduce", "pca", "--out", "{work}/pid-pca"], two),
         Command("pid (batch, learned joint)", ["pid", "--dataset", "digits", "--estimator", "batch",

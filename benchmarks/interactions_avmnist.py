@@ -37,13 +37,14 @@ def main() -> None:
         parser.error(f"--emap-samples-for {args.emap_samples_for!r}: expected NAME=N[,NAME=N...], e.g. raw=500")
     from polymodal.data.registry import load_dataset
     from polymodal.interactions.analyze import UNIMODAL_PREFIX, analyze_interactions, bench_unimodal_checkpoints, load_unimodal
+    from polymodal.layout import BenchLayout
     from polymodal.training.checkpoint import load_model
 
     ds = load_dataset("avmnist", args.data_dir, seed=0)
     rows = {}
     cache = ROOT / "runs" / "interactions-avmnist"
     for method_dir in sorted(p for p in args.runs.iterdir() if p.is_dir() and not p.name.startswith(UNIMODAL_PREFIX)):
-        ckpt = method_dir / f"seed-{args.seed}" / "checkpoints" / "best.ckpt"
+        ckpt = BenchLayout(args.runs.parent).run(method_dir.name, args.seed).best
         if not ckpt.is_file():
             continue
         done = cache / f"{method_dir.name}.json"

@@ -1,4 +1,4 @@
-"""The ``polymodal`` command line: ``bench``, ``train``, ``coordinate``, ``interactions``, ``pid``, ``heterogeneity``, ``fusions`` and ``data info``."""
+"""The ``polymodal`` command line: ``bench``, ``train``, ``coordinate``, ``interactions``, ``pid``, ``heterogeneity``, ``robustness``, ``fusions`` and ``data info``."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ NumNodesOpt = typer.Option(1, "--num-nodes", min=1, help="Passed to Lightning.")
 #: ``bench`` rewrites its reports (plots, HTML) at most this often while it runs, and once at the end.
 REPORT_INTERVAL_S = 30.0
 ResumeOpt = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out.")
+AugmentOpt = typer.Option(None, "--augment", help="Noise in training, MODALITY=PERTURBATION:LEVEL,..., e.g. image=gaussian:0.3,audio=snr:0.5 (polymodal robustness --list).")
+AugmentScheduleOpt = typer.Option("constant", "--augment-schedule", help="constant, or linear (the level ramps up over the epochs).")
+ModalityDropoutOpt = typer.Option(0.0, "--modality-dropout", help="Drop each modality of a training example with this probability in [0, 1) (one always stays).")
+MissingStrategyOpt = typer.Option("zero", "--missing-strategy", help="How dropped modalities are filled in training: zero, token (a learned embedding), drop (late, gated, mixture, additive, multiplicative) or impute (with --imputer).")
+ImputerOpt = typer.Option(None, "--imputer", help="Give the model a translation imputer (strategy impute), trained joint or after.")
 
 
 def _is_rank_zero() -> bool:
@@ -65,12 +70,33 @@ def _devices(value: str) -> int | str:
 
 
 def _train_config(epochs: int, batch_size: int, lr: float, patience: int, seed: int,
-                  accelerator: str, devices: str, strategy: str, num_nodes: int):
+                  accelerator: str, devices: str, strategy: str, num_nodes: int, robust: dict | None = None):
     with step("imports"):
         from polymodal.training.fit import TrainConfig
 
     return TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed,
-                       accelerator=accelerator, devices=_devices(devices), strategy=strategy, num_nodes=num_nodes)
+                       accelerator=accelerator, devices=_devices(devices), strategy=strategy, num_nodes=num_nodes,
+                       **(robust or {}))
+
+
+#: hidden width of the imputer that --imputer gives a model
+IMPUTER_HIDDEN = 128
+
+
+def _robust_options(augment: Optional[str], schedule: str, dropout: float, missing: str, imputer: Optional[str]
+                    ) -> tuple[dict, dict]:
+    """``(TrainConfig fields, ModelConfig fields)`` of the robust-training options."""
+    from polymodal.robustness.corrupt import parse_augment
+
+    aug = {m: f"{n}:{lv:g}" for m, (n, lv) in parse_augment(augment).items()}
+    train = {"augment": aug, "augment_schedule": schedule, "modality_dropout": dropout, "missing_strategy": missing,
+             "impute": imputer}
+    model = {}
+    if missing == "token":
+        model["missing_token"] = True
+    if imputer is not None:
+        model["imputer"] = IMPUTER_HIDDEN
+    return train, model
 
 
 @app.command()
@@ -98,6 +124,11 @@ def bench(
     devices: str = typer.Option("1", "--devices", help="Passed to Lightning: a count, a list or 'auto'."),
     strategy: str = typer.Option("auto", "--strategy", help="Passed to Lightning: auto, ddp, ..."),
     num_nodes: int = typer.Option(1, "--num-nodes", min=1, help="Passed to Lightning."),
+    augment: Optional[str] = AugmentOpt,
+    augment_schedule: str = AugmentScheduleOpt,
+    modality_dropout: float = ModalityDropoutOpt,
+    missing_strategy: str = MissingStrategyOpt,
+    imputer: Optional[str] = ImputerOpt,
 ) -> None:
     """Train the unimodal baselines and each fusion; write results.json, results.md and report.html."""
     with step("imports"):
@@ -110,7 +141,8 @@ def bench(
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
     seed = seed_list[0]
     out = out or Path("runs") / f"bench-{dataset}"
-    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
+    robust, model_options = _robust_options(augment, augment_schedule, modality_dropout, missing_strategy, imputer)
+    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes, robust)
     ds = _load(dataset, data_dir, seed if split_seed is None else split_seed, snr, cache_dir)
     command = "polymodal " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     show = _is_rank_zero()
@@ -127,8 +159,9 @@ def bench(
             last_report = time.monotonic()
 
     with BenchProgress(err_console, enabled=show and progress_enabled()) as progress:
-        results = run_bench(ds, names, config, out, seeds=seed_list, on_method=progress.on_method,
-                            on_result=report if show else None)
+        results = run_bench(ds, names, config, out, seeds=seed_list, model_options=model_options or None,
+                            on_method=progress.on_method,
+                            on_result=report if show else None, command=command)
         progress.finish(sum(len(r) for r in results["runs"].values()))
     if show:
         report(results, final=True)
@@ -162,6 +195,11 @@ def train(
     resume: bool = ResumeOpt,
     option: Optional[list[str]] = typer.Option(
         None, "--option", help="A fusion option KEY=VALUE (VALUE read as JSON, else text), e.g. --option rank=8; repeatable."),
+    augment: Optional[str] = AugmentOpt,
+    augment_schedule: str = AugmentScheduleOpt,
+    modality_dropout: float = ModalityDropoutOpt,
+    missing_strategy: str = MissingStrategyOpt,
+    imputer: Optional[str] = ImputerOpt,
 ) -> None:
     """Train one model; write checkpoints, result.json and test_predictions.csv into --out."""
     with step("imports"):
@@ -172,12 +210,13 @@ def train(
     known = [UNIMODAL, *fusion_names(), *named_models()]
     if fusion not in known:
         raise ConfigError(f"--fusion: {fusion!r} is unknown; choose from {', '.join(known)}")
-    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
+    robust, model_options = _robust_options(augment, augment_schedule, modality_dropout, missing_strategy, imputer)
+    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes, robust)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     if modalities:
         ds = ds.select([m.strip() for m in modalities.split(",") if m.strip()])
     out = out or Path("runs") / f"train-{dataset}-{fusion}"
-    model_config = ModelConfig.for_dataset(ds, fusion, fusion_options=_fusion_options(option or []))
+    model_config = ModelConfig.for_dataset(ds, fusion, fusion_options=_fusion_options(option or []), **model_options)
     build_model(model_config)  # a bad option fails here, in one line, before any training
     result = fit(ds, model_config, config, out, resume=resume)
     if _is_rank_zero():
@@ -344,6 +383,7 @@ def interactions(
         from polymodal.interactions.analyze import analyze_interactions, bench_unimodal_checkpoints, load_unimodal
         from polymodal.interactions.report import markdown_report, plot_interactions
         from polymodal.io import atomic_write_json, atomic_write_text
+        from polymodal.layout import RunLayout
         from polymodal.training.checkpoint import load_model
 
     if pid_estimator not in ("batch", "cluster", "none"):
@@ -371,7 +411,8 @@ def interactions(
     atomic_write_json(out / "interactions.json", result)
     atomic_write_text(out / "report.md", markdown_report(result, title))
     with step("plot"):
-        plot_interactions(result, out / "interactions.png", title=f"{dataset}: {model.parent.parent.parent.name}")
+        in_bench = RunLayout.of_checkpoint(model).bench()
+        plot_interactions(result, out / "interactions.png", title=f"{dataset}: {in_bench[1] if in_bench else model.stem}")
     console.print(markdown_report(result, title), highlight=False, markup=False)
     if baselines is None:
         console.print("response categories skipped: no unimodal baselines (pass --unimodal a=CKPT,b=CKPT)", highlight=False)
@@ -430,6 +471,85 @@ def heterogeneity(
     if interactions:
         written += ["interaction-heterogeneity.json", "interaction-heterogeneity.png"]
     console.print("wrote " + ", ".join(str(out / w) for w in written), highlight=False)
+
+
+@app.command()
+def robustness(
+    run: Optional[Path] = typer.Option(None, "--run", help="A bench's --out folder (every trained model) or one run's (polymodal train --out)."),
+    levels: str = typer.Option("0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9", "--levels", help="Noise levels in [0, 1], from 0, increasing."),
+    perturbation: Optional[list[str]] = typer.Option(None, "--perturbation", help="MODALITY=NAME, e.g. image=blur; repeatable (default per kind: image gaussian, spectrogram snr, vector gaussian)."),
+    strategies: Optional[str] = typer.Option(None, "--strategies", help="Missing-modality strategies, comma-separated: zero, mean, token, drop, impute (default: every one each model supports)."),
+    subsets: Optional[str] = typer.Option(None, "--subsets", help="Missing-modality sets to evaluate, comma-separated, + within a set, e.g. audio,image (default: every set of 1 to M - 1)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="The data set the models were trained on (default: the one recorded in --run)."),
+    data_dir: Optional[Path] = DataDirOpt,
+    snr: Optional[str] = typer.Option(None, "--snr", help="avmnist: the SNR it was trained with (default: recorded in the bench, else -10)."),
+    cache_dir: Optional[Path] = CacheOpt,
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the perturbations' noise."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: <run>/robustness)."),
+    list_perturbations: bool = typer.Option(False, "--list", help="List the perturbations of every modality kind and exit."),
+) -> None:
+    """Accuracy of trained models under noise (per modality and all at once) and with modalities missing.
+
+    Writes robustness.json, robustness.md and robustness.png into --out; a bench's report.html gets a robustness section.
+    """
+    with step("imports"):
+        from polymodal.robustness.perturbations import PERTURBATIONS
+
+    if list_perturbations:
+        table = Table(title="perturbations (--perturbation MODALITY=NAME, --augment MODALITY=NAME:LEVEL)")
+        for col in ("kind", "name"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("what level p does", overflow="fold", ratio=1)
+        for kind, table_of in PERTURBATIONS.items():
+            for name, pert in table_of.items():
+                table.add_row(kind, name, escape(pert.summary))
+        console.print(table)
+        return
+    if run is None:
+        raise ConfigError("--run: give a bench's or a run's output folder (or --list)")
+    with step("imports"):
+        from polymodal.robustness.run import RobustnessSettings, find_runs, recorded_dataset, run_robustness
+
+    find_runs(run)  # a folder without checkpoints fails here, before any data is loaded
+    try:
+        level_list = [float(v) for v in levels.split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"--levels: {levels!r} is not a comma-separated list of numbers in [0, 1]") from None
+    names = {}
+    for item in perturbation or []:
+        m, sep, name = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--perturbation {item!r}: expected MODALITY=NAME, e.g. image=blur")
+        names[m.strip()] = name.strip()
+    subset_list = [[m.strip() for m in item.split("+") if m.strip()] for item in subsets.split(",")] if subsets else None
+    settings = RobustnessSettings(levels=level_list, perturbations=names, seed=seed, subsets=subset_list,
+                                  strategies=[s.strip() for s in strategies.split(",") if s.strip()] if strategies else None)
+    name, options = recorded_dataset(run)
+    recorded_dir = options.pop("data_dir", None)
+    if dataset and dataset != name:
+        name, options = dataset, {"seed": options.get("seed", 0)}
+    if name == "avmnist":
+        options.update(cache_dir=cache_dir, **({"snr_db": snr} if snr is not None else {}))
+    with step("load data"):
+        from polymodal.data.registry import load_dataset
+
+        ds = load_dataset(name, data_dir or recorded_dir, **options)
+    out = out or run / "robustness"
+    command = "polymodal " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    with step("robustness"):
+        result = run_robustness(run, ds, out, settings, progress=progress_enabled(), command=command)
+    table = Table(title=f"robustness on {ds.name}: test accuracy clean, area under the curve (RR), excess over late fusion (ER)")
+    table.add_column("method", no_wrap=True)
+    table.add_column("clean", justify="right")
+    table.add_column("RR all", justify="right")
+    table.add_column("ER all", justify="right")
+    for method, e in result["models"].items():
+        key = "all" if "all" in e["relative_robustness"] else next(iter(e["relative_robustness"]), None)
+        er = e["effective_robustness"].get(key) if key else None
+        table.add_row(method, f"{e['clean']:.4f}", f"{e['relative_robustness'][key]:.4f}" if key else "–",
+                      f"{er:+.4f}" if er is not None else "–")
+    console.print(table)
+    console.print(f"wrote {out / 'robustness.json'}, {out / 'robustness.md'}, {out / 'robustness.png'}", highlight=False)
 
 
 @app.command()

@@ -78,3 +78,15 @@ def test_bad_options_and_missing_files(tmp_path, data_dir):
         (tmp_path / "mnist" / f.name).write_bytes(f.read_bytes())
     with pytest.raises(DataFileError, match="missing data folder .*recordings.*Free Spoken Digit"):
         load_dataset("avmnist", tmp_path)
+
+
+def test_the_kept_recordings_and_front_end_reproduce_the_audio_exactly(avmnist):
+    import torch
+
+    for split in avmnist.splits.values():
+        source = split.waveforms["audio"]
+        assert source.signals.shape == (len(split.inputs["audio"]), 8000)
+        assert torch.equal(source.front_end(source.signals), split.inputs["audio"])
+    test = avmnist.splits["test"]
+    idx = torch.tensor([0, 5, 9])
+    assert torch.equal(test.waveforms_at("audio", idx), test.waveforms["audio"].signals[test.rows["audio"][idx]])

@@ -114,9 +114,32 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "") -> dict[str, Path]:
-    """Write ``results.md`` and ``report.html`` (figures embedded) atomically into ``out_dir``."""
+def robustness_section(robustness_dir: Path) -> str:
+    """The HTML section of a ``polymodal robustness`` result in ``robustness_dir`` ("" when there is none)."""
+    import json
+
+    path = robustness_dir / "robustness.json"
+    if not path.is_file():
+        return ""
+    from polymodal.robustness.report import markdown_tables
+
+    text = html.escape(markdown_tables(json.loads(path.read_text())))
+    png = robustness_dir / "robustness.png"
+    img = (f'<figure><img alt="robustness" src="data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}"></figure>'
+           if png.is_file() else "")
+    return f"<h2>Robustness</h2><p>From {html.escape(str(path.name))} (polymodal robustness).</p>{img}<pre>{text}</pre>"
+
+
+def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "",
+                  robustness_dir: str | Path | None = None) -> dict[str, Path]:
+    """Write ``results.md`` and ``report.html`` (figures embedded) atomically into ``out_dir``.
+
+    The HTML page gets a robustness section when ``robustness_dir`` (default ``out_dir/robustness``)
+    holds the output of ``polymodal robustness``.
+    """
     out_dir = Path(out_dir)
+    command = command or results.get("command", "")
+    section = robustness_section(Path(robustness_dir) if robustness_dir else out_dir / "robustness")
     s = results["settings"]
     seeds = results.get("seeds", [s["train_config"]["seed"]])
     intro = (f"Data set `{s['dataset']}` ({s['dataset_options']}), seeds {', '.join(map(str, seeds))} "
@@ -136,7 +159,7 @@ def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}figure{{display:inline-block;margin:8px}}</style></head>
 <body><h1>polymodal bench: {html.escape(s['dataset'])}</h1><p>{html.escape(intro)}</p>
 {f'<p><code>{html.escape(command)}</code></p>' if command else ''}
-<table><tr>{header}</tr>{body}</table>{notes_html}{imgs}</body></html>
+<table><tr>{header}</tr>{body}</table>{notes_html}{imgs}{section}</body></html>
 """
     paths["html"] = atomic_write_text(out_dir / "report.html", page)
     return paths

@@ -14,10 +14,10 @@ from polymodal.errors import ConfigError
 from polymodal.fusion.registry import fusion_names
 from polymodal.bench.summary import summarize
 from polymodal.io import atomic_write_json
+from polymodal.layout import BenchLayout, method_slug
 from polymodal.models.build import UNIMODAL, ModelConfig, build_model, named_models
 from polymodal.training.fit import TrainConfig, fit
 
-RESULTS_FILE = "results.json"
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Method:
     @property
     def slug(self) -> str:
         """File-system name of the method's run folder."""
-        return self.name.replace(":", "-")
+        return method_slug(self.name)
 
 
 def parse_fusions(spec: str | Sequence[str] | None) -> list[str]:
@@ -82,6 +82,7 @@ def run_bench(
     callbacks: Sequence[L.Callback] = (),
     on_method: Callable[[Method, int, int], Sequence[L.Callback]] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    command: str = "",
 ) -> dict[str, Any]:
     """Train every method of :func:`bench_methods` once per seed; collect the results in ``out_dir/results.json``.
 
@@ -103,6 +104,7 @@ def run_bench(
         on_method: called as ``on_method(method, position, total)`` before each run (``position``
             counts runs over all seeds); returns extra callbacks for that run.
         on_result: called with the results dict after each run.
+        command: the command line that ran the bench, kept in ``results.json`` for its reports.
 
     Returns:
         ``{"settings", "seeds", "runs": {method: {seed: fit result}}, "methods": {method: summary},
@@ -118,7 +120,8 @@ def run_bench(
     seeds = parse_seeds(seeds if seeds is not None else [train_config.seed])
     model_options = dict(model_options or {})
     settings = _settings(dataset, replace(train_config, seed=seeds[0]), model_options)
-    results_path = out_dir / RESULTS_FILE
+    bench_layout = BenchLayout(out_dir)
+    results_path = bench_layout.results
     runs: dict[str, dict[str, Any]] = {}
     if results_path.is_file():
         previous = json.loads(results_path.read_text())
@@ -134,7 +137,7 @@ def run_bench(
 
     def collect() -> dict[str, Any]:
         done = {m.name: runs[m.name] for m in methods if runs.get(m.name)}
-        results.update(settings=settings, seeds=sorted({int(s) for r in runs.values() for s in r} | set(seeds)),
+        results.update(command=command, settings=settings, seeds=sorted({int(s) for r in runs.values() for s in r} | set(seeds)),
                        runs=done, methods={name: summarize(name, r) for name, r in done.items()}, skipped=skipped)
         return results
 
@@ -150,8 +153,10 @@ def run_bench(
             except ConfigError as exc:
                 skipped[method.name] = str(exc)
                 continue
-            result = fit(data, config, replace(train_config, seed=seed), out_dir / "runs" / method.slug / f"seed-{seed}",
+            result = fit(data, config, replace(train_config, seed=seed), bench_layout.run(method.name, seed).root,
                          callbacks=[*callbacks, *extra], progress_bar=False)
+            if not result:  # another process of a data-parallel run: process 0 evaluates and records
+                continue
             result["method"] = method.name
             runs.setdefault(method.name, {})[str(seed)] = result
             atomic_write_json(results_path, collect())

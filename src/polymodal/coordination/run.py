@@ -21,11 +21,11 @@ from polymodal.coordination.zero_shot import class_prototypes, l2_normalise, zer
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
 from polymodal.io import atomic_write_json, atomic_write_text
+from polymodal.layout import RESULT_FILE
 from polymodal.timing import step
 from polymodal.training.complexity import count_parameters
 from polymodal.training.fit import TrainConfig, quiet_lightning, train_module
 
-RESULT_FILE = "result.json"
 
 
 def coordinate(

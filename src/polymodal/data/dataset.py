@@ -9,13 +9,14 @@ gathered from several processes can be matched back to samples exactly once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from polymodal.data.waveforms import WaveformSource
 from polymodal.errors import ConfigError, ShapeError
 
 MODALITY_KINDS = ("vector", "image", "spectrogram")
@@ -63,6 +64,8 @@ class MultimodalSplit(Dataset):
         labels: ``(N,)`` integer class labels.
         rows: optional ``{name: (N,)}`` indices into ``inputs[name]``.
         meta: provenance of the items, e.g. ``{"audio_files": [...]}``, one entry per bank item.
+        waveforms: optional ``{name: WaveformSource}``, the recordings behind a spectrogram
+            modality, aligned with ``inputs[name]`` (for perturbing audio as a signal).
     """
 
     def __init__(
@@ -71,9 +74,11 @@ class MultimodalSplit(Dataset):
         labels: torch.Tensor,
         rows: Mapping[str, torch.Tensor] | None = None,
         meta: dict | None = None,
+        waveforms: Mapping[str, WaveformSource] | None = None,
     ) -> None:
         self.inputs = dict(inputs)
         self.meta = dict(meta or {})
+        self.waveforms = dict(waveforms or {})
         self.labels = torch.as_tensor(labels, dtype=torch.long)
         self.rows = {k: torch.as_tensor(v, dtype=torch.long) for k, v in (rows or {}).items()}
         n = len(self.labels)
@@ -86,6 +91,9 @@ class MultimodalSplit(Dataset):
                     raise ShapeError(f"modality {name!r}: row index out of range for a bank of {len(x)} items")
             elif len(x) != n:
                 raise ShapeError(f"modality {name!r} has {len(x)} samples but there are {n} labels")
+        for name, source in self.waveforms.items():
+            if name not in self.inputs or len(source.signals) != len(self.inputs[name]):
+                raise ShapeError(f"waveforms of {name!r} must have one row per input row of that modality")
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -98,6 +106,11 @@ class MultimodalSplit(Dataset):
     def _inputs_at(self, i: int | torch.Tensor) -> dict[str, torch.Tensor]:
         """Every modality at sample(s) ``i``, through the row index of a bank."""
         return {name: x[self.rows[name][i]] if name in self.rows else x[i] for name, x in self.inputs.items()}
+
+    def waveforms_at(self, name: str, i: torch.Tensor) -> torch.Tensor:
+        """The recordings behind samples ``i`` of modality ``name``: ``(B, T)``."""
+        signals = self.waveforms[name].signals
+        return signals[self.rows[name][i]] if name in self.rows else signals[i]
 
     def __getitem__(self, i: int) -> dict:
         return {"inputs": self._inputs_at(i), "label": self.labels[i], "index": i}
@@ -119,6 +132,7 @@ class MultimodalSplit(Dataset):
             self.labels[idx],
             {n: r[idx] for n, r in self.rows.items()},
             self.meta,
+            {n: w if n in self.rows else replace(w, signals=w.signals[idx]) for n, w in self.waveforms.items()},
         )
 
     def select(self, names: list[str]) -> "MultimodalSplit":
@@ -128,6 +142,7 @@ class MultimodalSplit(Dataset):
             self.labels,
             {n: r for n, r in self.rows.items() if n in names},
             self.meta,
+            {n: w for n, w in self.waveforms.items() if n in names},
         )
 
 

@@ -20,8 +20,9 @@ from polymodal.data.dataset import MultimodalSplit
 class _WholeBatches(Dataset):
     """A split seen by a loader: ``__getitems__(indices)`` returns one collated batch."""
 
-    def __init__(self, split: MultimodalSplit) -> None:
+    def __init__(self, split: MultimodalSplit, transform: Any = None, generator: torch.Generator | None = None) -> None:
         self.split = split
+        self.transform, self.generator = transform, generator
 
     def __len__(self) -> int:
         return len(self.split)
@@ -30,7 +31,10 @@ class _WholeBatches(Dataset):
         return self.split[i]
 
     def __getitems__(self, indices: Sequence[int]) -> dict[str, Any]:
-        return self.split.batch(indices)
+        batch = self.split.batch(indices)
+        if self.transform is not None:
+            batch["inputs"] = self.transform(self.split, batch, self.generator)
+        return batch
 
 
 def _already_collated(batch: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +42,7 @@ def _already_collated(batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def batch_loader(split: Dataset, batch_size: int, *, shuffle: bool = False, generator: torch.Generator | None = None,
-                 num_workers: int = 0) -> DataLoader:
+                 num_workers: int = 0, transform: Any = None, transform_seed: int = 0) -> DataLoader:
     """A loader over ``split`` yielding ``{"inputs": {m: (B, ...)}, "label": (B,), "index": (B,)}`` batches.
 
     For a :class:`MultimodalSplit` each batch is cut out of the tensors at once; the batches are
@@ -51,8 +55,15 @@ def batch_loader(split: Dataset, batch_size: int, *, shuffle: bool = False, gene
         shuffle: reshuffle every epoch, drawing from ``generator``.
         generator: random generator of the shuffling.
         num_workers: loader worker processes (kept alive between epochs).
+        transform: ``transform(split, batch, generator) -> inputs`` applied to every batch of a
+            :class:`MultimodalSplit` (training-time augmentation, e.g. a
+            :class:`~polymodal.robustness.corrupt.Corruptor`).
+        transform_seed: seed of the transform's own random generator.
     """
     whole = isinstance(split, MultimodalSplit)
-    return DataLoader(_WholeBatches(split) if whole else split, batch_size=batch_size, shuffle=shuffle,
+    if transform is not None and not whole:
+        raise TypeError("batch_loader: a transform needs a MultimodalSplit")
+    wrapped = _WholeBatches(split, transform, torch.Generator().manual_seed(transform_seed)) if whole else split
+    return DataLoader(wrapped, batch_size=batch_size, shuffle=shuffle,
                       generator=generator, num_workers=num_workers, persistent_workers=num_workers > 0,
                       collate_fn=_already_collated if whole else None)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from polymodal.fusion.base import Fusion
+from polymodal.models.missing import Presence
 from polymodal.models.multimodal import MultimodalModel
 
 
@@ -42,9 +43,10 @@ class MultimodalAutoencoder(MultimodalModel):
         self.reconstruction_weight = reconstruction_weight
         self._aux: Tensor | None = None
 
-    def code(self, inputs: Mapping[str, Tensor]) -> Tensor:
-        """The fused representation ``z``: ``(B, fusion.output_dim)``."""
-        return self.fusion(self.encode(inputs))
+    def code(self, inputs: Mapping[str, Tensor], presence: Presence | None = None) -> Tensor:
+        """The shared code ``z = fusion(encoders(x))``: ``(B, fusion.output_dim)`` (absent modalities filled by ``presence``)."""
+        embeddings, masks = self.encode_with_masks(inputs, presence)
+        return self.fuse(embeddings, masks, presence.strategy if presence else None)
 
     def reconstruct(self, z: Tensor) -> dict[str, Tensor]:
         """``{m: (B, *shape_m)}`` decoded from ``z``."""
@@ -55,9 +57,9 @@ class MultimodalAutoencoder(MultimodalModel):
         rec = self.reconstruct(self.code(inputs) if z is None else z)
         return sum(F.mse_loss(rec[m], inputs[m]) for m in self.decoders)
 
-    def forward(self, inputs: Mapping[str, Tensor]) -> Tensor:
+    def forward(self, inputs: Mapping[str, Tensor], presence: Presence | None = None) -> Tensor:
         """``{m: (B, *shape_m)} -> (B, num_classes)``; in training also the reconstruction term."""
-        z = self.code(inputs)
+        z = self.code(inputs, presence)
         self._aux = self.reconstruction_weight * self.reconstruction_loss(inputs, z) if self.training else None
         return self.head(z)
 

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from polymodal.fission.mmd import mmd_to_standard_normal
 from polymodal.fusion.base import Fusion
+from polymodal.models.missing import Presence
 from polymodal.models.multimodal import MultimodalModel
 
 SHARED = "shared"
@@ -96,9 +97,12 @@ class FactorizedMultimodalModel(MultimodalModel):
         return {m: dec(torch.cat([shared, factors[m]], dim=-1)).view(len(shared), *self.shapes[m])
                 for m, dec in self.decoders.items()}
 
-    def forward(self, inputs: Mapping[str, Tensor]) -> Tensor:
-        """``{m: (B, *shape_m)} -> (B, num_classes)``; in training also computes the auxiliary terms."""
-        encoded = self.encode(inputs)
+    def forward(self, inputs: Mapping[str, Tensor], presence: Presence | None = None) -> Tensor:
+        """``{m: (B, *shape_m)} -> (B, num_classes)``; in training also computes the auxiliary terms.
+
+        With ``presence`` (missing modalities), the absent embeddings are filled by its strategy;
+        the reconstruction term then needs every input key (masks, not absent keys)."""
+        encoded = self.encode(inputs, presence)
         factors = self.fusion.factors(encoded)
         if self.training:
             rec = self.reconstruct(factors)

@@ -27,6 +27,7 @@ class AdditiveFusion(Fusion):
     """
 
     min_modalities = 2
+    supports_drop = True
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int) -> None:
         super().__init__(input_dims, output_dim)
@@ -35,3 +36,7 @@ class AdditiveFusion(Fusion):
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(self.weights[m](x) for m, x in inputs.items()) + self.bias
+
+    def fuse_present(self, inputs: dict[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``z = sum_{m present} W_m x_m + b``."""
+        return sum(self.weights[m](x) * masks[m].to(x.dtype).unsqueeze(-1) for m, x in inputs.items()) + self.bias

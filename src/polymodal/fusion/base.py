@@ -32,6 +32,8 @@ class Fusion(nn.Module, ABC):
 
     outputs_logits: bool = False
     min_modalities: int = 1
+    #: whether :meth:`fuse_present` can leave absent modalities out (the ``drop`` missing-modality strategy)
+    supports_drop: bool = False
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int | None = None) -> None:
         super().__init__()
@@ -50,6 +52,13 @@ class Fusion(nn.Module, ABC):
     @abstractmethod
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """Fuse inputs that are known to match ``input_dims``."""
+
+    def fuse_present(self, inputs: dict[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Fuse only the modalities each example has (``masks``: ``{m: (B,) bool}``), for the ``drop`` strategy.
+
+        Fusions that can leave a modality out set :attr:`supports_drop` and override this.
+        """
+        raise ConfigError(f"{type(self).__name__} cannot leave a modality out (strategy 'drop'); use zero, mean, token or impute")
 
     def auxiliary_loss(self) -> torch.Tensor | None:
         """A term to add to the training loss after a forward pass (e.g. a resource penalty), or ``None``."""

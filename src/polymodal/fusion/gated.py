@@ -36,6 +36,7 @@ class GatedFusion(Fusion):
     """
 
     min_modalities = 2
+    supports_drop = True
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int, gate: str = "softmax",
                  temperature: float = 1.0) -> None:
@@ -47,8 +48,21 @@ class GatedFusion(Fusion):
         self.last_gates: torch.Tensor | None = None
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self._gated(inputs, None)
+
+    def fuse_present(self, inputs: dict[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Gates over the modalities present only: softmax and hard gates are renormalised over
+        them (the absent modalities' scores are ``-inf``), sigmoid gates of absent modalities are 0."""
+        return self._gated(inputs, torch.stack([masks[m] for m in inputs], dim=-1))
+
+    def _gated(self, inputs: dict[str, torch.Tensor], present: torch.Tensor | None) -> torch.Tensor:
         h = torch.stack([torch.tanh(self.transforms[m](x)) for m, x in inputs.items()], dim=-2)  # (B, M, o)
         scores = self.gate_scores(torch.cat(list(inputs.values()), dim=-1)).unflatten(-1, h.shape[-2:])
+        keep = None if present is None else present.unsqueeze(-1)  # (B, M, 1)
+        if keep is not None and self.gate != "sigmoid":
+            scores = scores.masked_fill(~keep, float("-inf"))
         g = gate_weights(scores, self.gate, self.temperature, dim=-2, training=self.training)
+        if keep is not None and self.gate == "sigmoid":
+            g = g * keep
         self.last_gates = g.detach()
         return (g * h).sum(dim=-2)

@@ -35,6 +35,7 @@ class LateFusion(Fusion):
 
     outputs_logits = True
     min_modalities = 2
+    supports_drop = True
 
     def __init__(
         self,
@@ -66,3 +67,11 @@ class LateFusion(Fusion):
             return logits.mean(dim=0)
         weights = torch.softmax(self.vote_logits, dim=0)
         return torch.einsum("m,mbc->bc", weights, logits)
+
+    def fuse_present(self, inputs: dict[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The vote of the heads present only: ``z_b = sum_m w_m p_mb f_m(x_m) / sum_m w_m p_mb``."""
+        logits = torch.stack([self.predictors[m](x) for m, x in inputs.items()])  # (M, B, C)
+        present = torch.stack([masks[m] for m in inputs]).to(logits.dtype)  # (M, B)
+        weights = torch.ones(len(inputs), device=logits.device) if self.vote_logits is None else torch.softmax(self.vote_logits, 0)
+        w = weights.unsqueeze(1) * present
+        return torch.einsum("mb,mbc->bc", w / w.sum(0, keepdim=True), logits)

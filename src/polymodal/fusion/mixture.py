@@ -55,6 +55,28 @@ class MixtureOfFusions(Fusion):
         self.gate_scores = nn.Linear(sum(self.input_dims.values()), len(experts))
         self.last_gates: torch.Tensor | None = None
 
+    @property
+    def supports_drop(self) -> bool:  # type: ignore[override]
+        """A mixture can leave a modality out when at least one of its experts can."""
+        return any(e.supports_drop for e in self.experts.values())
+
+    def fuse_present(self, inputs: dict[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """An example missing a modality is fused by the experts that can leave it out, each on the
+        modalities present, with the gate renormalised over those experts (the others' scores are
+        ``-inf``); a complete example is fused as by :meth:`fuse`."""
+        able = torch.tensor([e.supports_drop for e in self.experts.values()], device=next(iter(inputs.values())).device)
+        if not bool(able.any()):
+            return super().fuse_present(inputs, masks)
+        complete = torch.stack([masks[m] for m in inputs]).all(0)  # (B,)
+        scores = self.gate_scores(torch.cat(list(inputs.values()), dim=-1))
+        scores = scores.masked_fill(~able[None, :] & ~complete[:, None], float("-inf"))
+        g = gate_weights(scores, self.gate, self.temperature, training=self.training)
+        outputs = torch.stack([e.fuse_present(inputs, masks) if e.supports_drop else e.fuse(inputs)
+                               for e in self.experts.values()], dim=-1)  # (B, o, K); unable experts weigh 0 where incomplete
+        outputs = torch.where((able[None, :] | complete[:, None]).unsqueeze(1), outputs, torch.zeros((), device=outputs.device))
+        self.last_gates = g.detach()
+        return (outputs * g.unsqueeze(-2)).sum(-1)
+
     def forward_with_gates(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """``(z, g)``: the fused ``(B, output_dim)`` and the gate weights ``(B, K)``, experts in order."""
         return self._mix(self.check_inputs(inputs))

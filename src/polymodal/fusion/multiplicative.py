@@ -33,6 +33,7 @@ class MultiplicativeFusion(Fusion):
     """
 
     min_modalities = 2
+    supports_drop = True
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int) -> None:
         super().__init__(input_dims, output_dim)
@@ -44,5 +45,13 @@ class MultiplicativeFusion(Fusion):
         z = None
         for m, x in inputs.items():
             h = self.maps[m](x)
+            z = h if z is None else z * h
+        return z
+
+    def fuse_present(self, inputs: dict[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``z = prod_{m present} (W_m x_m + b_m)``: an absent modality's factor is 1."""
+        z = None
+        for m, x in inputs.items():
+            h = torch.where(masks[m].unsqueeze(-1), self.maps[m](x), torch.ones((), dtype=x.dtype, device=x.device))
             z = h if z is None else z * h
         return z

@@ -17,26 +17,29 @@ import torch
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError, DataFileError
 from polymodal.interactions.emap import model_emap
+from polymodal.models.build import UNIMODAL
 from polymodal.interactions.response_categories import category_fractions, response_categories
+from polymodal.layout import RunLayout, method_slug
 from polymodal.timing import step
-from polymodal.training.checkpoint import predict_logits
+from polymodal.training.evaluate import evaluate
 
-UNIMODAL_PREFIX = "unimodal-"
+UNIMODAL_PREFIX = method_slug(f"{UNIMODAL}:")
 
 
 def bench_unimodal_checkpoints(model_checkpoint: str | Path, modalities: list[str]) -> dict[str, Path]:
-    """The unimodal baselines beside a ``polymodal bench`` checkpoint, if the layout is a bench's.
+    """The unimodal baselines beside a ``polymodal bench`` checkpoint, if it is one of a bench's.
 
-    ``<runs>/<method>/seed-<S>/checkpoints/best.ckpt`` has its baselines at
-    ``<runs>/unimodal-<m>/seed-<S>/checkpoints/best.ckpt``; modalities without one are left out.
+    A bench run's baselines are the ``unimodal:<m>`` runs of the same bench and seed (see
+    :mod:`polymodal.layout`); modalities without one are left out.
     """
-    path = Path(model_checkpoint).resolve()
-    try:
-        seed_dir, runs = path.parents[1], path.parents[3]
-    except IndexError:
+    run = RunLayout.of_checkpoint(model_checkpoint)
+    found = run.bench()
+    if found is None:
         return {}
-    found = {m: runs / f"{UNIMODAL_PREFIX}{m}" / seed_dir.name / "checkpoints" / path.name for m in modalities}
-    return {m: p for m, p in found.items() if p.is_file()}
+    bench, _, seed = found
+    name = Path(model_checkpoint).name
+    paths = {m: bench.run(f"{UNIMODAL}:{m}", seed).checkpoints / name for m in modalities}
+    return {m: p for m, p in paths.items() if p.is_file()}
 
 
 def _subset(n: int, size: int | None, seed: int) -> np.ndarray:
@@ -71,9 +74,10 @@ def analyze_interactions(
     labels = data.labels.numpy()
     model.eval()
     names = [m for m in getattr(model, "modalities", dataset.modalities) if m in dataset.modalities]
-    logits = predict_logits(model, data)
+    evaluation = evaluate(model, data)
+    logits = evaluation.logits
     result: dict[str, Any] = {"dataset": dataset.name, "split": split, "modalities": names, "samples": len(labels),
-                              "accuracy": float((logits.argmax(1).numpy() == labels).mean())}
+                              "accuracy": evaluation.accuracy}
     rows = _subset(len(labels), emap_samples, seed)
     inputs = {m: data.modality(m)[torch.as_tensor(rows)] for m in names}
     projection = model_emap(model, inputs, progress=progress, seed=seed)
@@ -83,7 +87,7 @@ def analyze_interactions(
         missing = [m for m in names if m not in unimodal]
         if len(names) != 2 or missing:
             raise ConfigError(f"response categories need a unimodal model of each of two modalities; missing {missing or names}")
-        probs = [torch.softmax(predict_logits(unimodal[m], data.select([m])), 1).numpy() for m in names]
+        probs = [torch.softmax(evaluate(unimodal[m], data.select([m])).logits, 1).numpy() for m in names]
         cats = response_categories(*probs, torch.softmax(logits, 1).numpy(), labels)
         result["categories"] = {"A": names[0], "B": names[1], **category_fractions(cats)}
         result["unimodal_accuracy"] = {m: float((p.argmax(1) == labels).mean()) for m, p in zip(names, probs)}

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import math
+
+import torch
 from torch import nn
 
 from polymodal.data.dataset import ModalitySpec, MultimodalDataset
@@ -17,6 +20,7 @@ from polymodal.fusion.concat import ConcatFusion
 from polymodal.fusion.registry import READS_TOKENS, make_fusion
 from polymodal.models.dynamic import DynamicMultimodalModel, encoder_flops
 from polymodal.models.encoders import make_encoder
+from polymodal.models.imputer import TranslationImputer
 from polymodal.models.heterogeneity_aware import HETEROGENEITY_AWARE, build_heterogeneity_aware_model, resolve_options
 from polymodal.models.multimodal import MultimodalModel
 from polymodal.models.tokenizers import make_tokenizer
@@ -36,6 +40,10 @@ class ModelConfig:
         embed_dim: size of every encoder's embedding.
         hidden_dim: size of hidden layers (fused representation, head, MLP encoders).
         dropout: dropout in the head and the MLP encoders.
+        missing_token: learn a missing embedding per modality (the ``token`` missing-modality
+            strategy; train it with modality dropout).
+        imputer: hidden width of a translation network that predicts a modality's embedding
+            from the others (the ``impute`` strategy; 0 for linear); ``None`` for none.
     """
 
     modalities: list[dict[str, Any]]
@@ -45,6 +53,8 @@ class ModelConfig:
     embed_dim: int = 64
     hidden_dim: int = 64
     dropout: float = 0.1
+    missing_token: bool = False
+    imputer: int | None = None
 
     @classmethod
     def for_dataset(cls, dataset: MultimodalDataset, fusion: str, **kwargs: Any) -> "ModelConfig":
@@ -81,6 +91,31 @@ def mlp_head(in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> 
 
 
 def build_model(config: ModelConfig) -> MultimodalModel:
+    """:func:`build_architecture`, then what a model needs for missing modalities: its input
+    shapes, and (if the config asks) learned missing embeddings and an imputer."""
+    model = build_architecture(config)
+    model.input_shapes = {m["name"]: tuple(m["shape"]) for m in config.modalities}
+    if config.missing_token or config.imputer is not None:
+        shapes = embedding_shapes(model)
+        if config.missing_token:
+            model.missing_tokens = nn.ParameterDict({m: nn.Parameter(torch.zeros(s)) for m, s in shapes.items()})
+        if config.imputer is not None:
+            model.imputer = TranslationImputer({m: math.prod(s) for m, s in shapes.items()}, config.imputer)
+    return model
+
+
+@torch.no_grad()
+def embedding_shapes(model: MultimodalModel) -> dict[str, tuple[int, ...]]:
+    """``{m: shape of one example's embedding}``, from one zero input per encoder (in eval mode)."""
+    assert model.input_shapes is not None
+    was_training = model.training
+    model.eval()
+    shapes = {m: tuple(enc(torch.zeros(1, *model.input_shapes[m])).shape[1:]) for m, enc in model.encoders.items()}
+    model.train(was_training)
+    return shapes
+
+
+def build_architecture(config: ModelConfig) -> MultimodalModel:
     """Encoders per modality kind, the named fusion, and an MLP head (none after late fusion).
 
     ``heterogeneity-aware`` is built by :func:`~polymodal.models.heterogeneity_aware.build_heterogeneity_aware_model`.

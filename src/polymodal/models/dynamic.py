@@ -9,6 +9,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from polymodal.fusion.dynamic import DynamicFusion
+from polymodal.models.missing import Presence
 from polymodal.models.multimodal import MultimodalModel
 
 
@@ -46,10 +47,10 @@ class DynamicMultimodalModel(MultimodalModel):
         super().__init__(encoders, fusion, head)
         fusion.set_costs(costs)
 
-    def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """``{m: (B, *shape_m)} -> (B, num_classes)`` logits."""
-        if self.training:
-            return super().forward(inputs)
+    def forward(self, inputs: Mapping[str, torch.Tensor], presence: Presence | None = None) -> torch.Tensor:
+        """``{m: (B, *shape_m)} -> (B, num_classes)`` logits; with ``presence``, every encoder runs (filled embeddings are routed)."""
+        if self.training or presence is not None:
+            return super().forward(inputs, presence)
         self.check_present(inputs)
         shared = {m: self.encoders[m](inputs[m]) for m in self.fusion.shared}
         fetch = lambda mods, rows: {m: self.encoders[m](inputs[m][rows]) for m in mods}  # noqa: E731

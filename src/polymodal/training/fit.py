@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -20,18 +20,23 @@ from polymodal.data.loader import batch_loader
 from polymodal.errors import ConfigError
 from polymodal.fusion.dynamic import DynamicFusion
 from polymodal.io import atomic_write, atomic_write_json
+from polymodal.layout import RESULT_FILE, RunLayout  # noqa: F401 (RESULT_FILE: for callers)
 from polymodal.models.build import ModelConfig
 from polymodal.progress import progress_enabled
 from polymodal.timing import step
 from polymodal.training.checkpoint import load_model, predict_logits, read_checkpoint
 from polymodal.training.clock import TrainingClock
+from polymodal.training.evaluate import evaluate
 from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
 from polymodal.training.metrics_log import ResumingCSVLogger
 from polymodal.training.module import ClassificationModule
 from polymodal.training.progress import TrainingProgress
 
-RESULT_FILE = "result.json"
-CHECKPOINT_DIR = "checkpoints"
+
+
+AUGMENT_SCHEDULES = ("constant", "linear")
+TRAIN_STRATEGIES = ("zero", "token", "drop", "impute")
+IMPUTE_MODES = ("joint", "after")
 
 
 @dataclass
@@ -48,6 +53,17 @@ class TrainConfig:
         accelerator, devices, strategy, num_nodes: passed to ``lightning.Trainer`` unchanged
             (e.g. ``devices=2, strategy="ddp"`` for data-parallel training).
         num_workers: data-loader worker processes.
+        augment: noise added to the training batches, ``{modality: "PERTURBATION:LEVEL"}``
+            (e.g. ``{"image": "gaussian:0.3"}``; see :mod:`polymodal.robustness.perturbations`).
+        augment_schedule: ``constant`` (every epoch at the level) or ``linear`` (the level
+            ramps up, ``level * epoch / epochs`` in epoch ``1..epochs``).
+        modality_dropout: probability ``q`` that a modality is dropped from a training example
+            (one modality always stays); the model learns to fill it by ``missing_strategy``.
+        missing_strategy: the strategy applied to dropped modalities in training: ``zero``,
+            ``token`` (a model with ``missing_token``), ``drop`` (a fusion that supports it) or
+            ``impute`` (a model with an ``imputer``).
+        impute: train the model's imputer ``joint`` (with the model, on detached embeddings) or
+            ``after`` (on the frozen best model); ``None`` with a model without imputer.
     """
 
     epochs: int = 20
@@ -61,8 +77,25 @@ class TrainConfig:
     strategy: str = "auto"
     num_nodes: int = 1
     num_workers: int = 0
+    augment: dict[str, str] = field(default_factory=dict)
+    augment_schedule: str = "constant"
+    modality_dropout: float = 0.0
+    missing_strategy: str = "zero"
+    impute: str | None = None
 
     def __post_init__(self) -> None:
+        from polymodal.robustness.corrupt import parse_augment
+
+        parse_augment(self.augment)
+        if self.augment_schedule not in AUGMENT_SCHEDULES:
+            raise ConfigError(f"--augment-schedule: {self.augment_schedule!r} is unknown; choose from {', '.join(AUGMENT_SCHEDULES)}")
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise ConfigError(f"--modality-dropout: {self.modality_dropout!r} must be in [0, 1)")
+        if self.missing_strategy not in TRAIN_STRATEGIES:
+            raise ConfigError(f"--missing-strategy: {self.missing_strategy!r} cannot be trained; choose from "
+                              f"{', '.join(TRAIN_STRATEGIES)} ('mean' needs no training: evaluate with it)")
+        if self.impute not in (None, *IMPUTE_MODES):
+            raise ConfigError(f"--imputer: {self.impute!r} is unknown; choose from {', '.join(IMPUTE_MODES)}")
         for name in ("epochs", "batch_size", "num_nodes"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -101,11 +134,49 @@ def _trainer(config: TrainConfig, logger: ResumingCSVLogger, callbacks: list[L.C
     )
 
 
-def split_loader(dataset: MultimodalDataset, split: str, train_config: TrainConfig, shuffle: bool) -> DataLoader:
-    """A data loader over one split, shuffled with the run's seed."""
+def split_loader(dataset: MultimodalDataset, split: str, train_config: TrainConfig, shuffle: bool,
+                 transform: Any = None) -> DataLoader:
+    """A data loader over one split, shuffled with the run's seed (``transform``: see :func:`batch_loader`)."""
     generator = torch.Generator().manual_seed(train_config.seed)
     return batch_loader(dataset.splits[split], train_config.batch_size, shuffle=shuffle, generator=generator,
-                        num_workers=train_config.num_workers)
+                        num_workers=train_config.num_workers, transform=transform, transform_seed=train_config.seed + 1)
+
+
+class AugmentSchedule(L.Callback):
+    """Sets the augmentation's level scale at the start of each epoch: ``epoch / epochs`` (epochs counted from 1)."""
+
+    def __init__(self, corruptor: Any, epochs: int) -> None:
+        self.corruptor, self.epochs = corruptor, epochs
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.corruptor.scale = min(1.0, (trainer.current_epoch + 1) / self.epochs)
+
+
+def training_augmentation(dataset: MultimodalDataset, train_config: TrainConfig) -> tuple[Any, list[L.Callback]]:
+    """The :class:`~polymodal.robustness.corrupt.Corruptor` of ``train_config.augment`` and its schedule callback."""
+    if not train_config.augment:
+        return None, []
+    from polymodal.robustness.corrupt import corruptor_for, parse_augment
+
+    parsed = parse_augment(train_config.augment)
+    corruptor = corruptor_for(dataset, {m: lv for m, (_, lv) in parsed.items()}, {m: n for m, (n, _) in parsed.items()},
+                              argument="--augment")
+    if train_config.augment_schedule == "constant":
+        return corruptor, []
+    if train_config.num_workers:
+        raise ConfigError("--augment-schedule linear needs --num-workers 0 (the level changes in the main process)")
+    return corruptor, [AugmentSchedule(corruptor, train_config.epochs)]
+
+
+def check_robust_training(model_config: ModelConfig, train_config: TrainConfig) -> None:
+    """Raise :class:`ConfigError` when the training's missing-modality options need what the model lacks."""
+    if train_config.modality_dropout > 0 and train_config.missing_strategy == "token" and not model_config.missing_token:
+        raise ConfigError("--missing-strategy token needs a model with learned missing embeddings (missing_token=True)")
+    needs_imputer = train_config.impute is not None or (train_config.modality_dropout > 0 and train_config.missing_strategy == "impute")
+    if needs_imputer and model_config.imputer is None:
+        raise ConfigError("--imputer / --missing-strategy impute need a model with an imputer (ModelConfig imputer=HIDDEN)")
+    if model_config.imputer is not None and train_config.impute is None:
+        raise ConfigError("the model has an imputer: say how to train it, impute='joint' or 'after' (--imputer)")
 
 
 @dataclass
@@ -152,15 +223,17 @@ def train_module(
     """
     run_dir = Path(run_dir)
     missing = [s for s in ("train", "val", "test") if s not in dataset.splits]
+    augment, schedule = training_augmentation(dataset, train_config)
+    callbacks = [*callbacks, *schedule]
     if missing:
         raise ConfigError(f"dataset {dataset.name!r} has no {missing[0]!r} split; training needs train, val and test")
-    ckpt_dir = run_dir / CHECKPOINT_DIR
+    ckpt_dir = RunLayout(run_dir).checkpoints
     best = ModelCheckpoint(
         dirpath=ckpt_dir, filename="best", monitor=monitor, mode="max", save_top_k=1, save_last=True,
         enable_version_counter=False,
     )
     clock = TrainingClock()
-    last = ckpt_dir / "last.ckpt"
+    last = RunLayout(run_dir).last
     resumed_from = str(last) if resume and last.is_file() else None
     resumed_epoch = torch.load(last, map_location="cpu", weights_only=True)["epoch"] if resumed_from else None
     logger = ResumingCSVLogger(run_dir, keep_through_epoch=resumed_epoch)
@@ -173,7 +246,7 @@ def train_module(
             f"--strategy {train_config.strategy!r} / --num-nodes {train_config.num_nodes}: {exc}"
         ) from None
     with PeakMemory(trainer.strategy.root_device) as memory, step("train"):
-        trainer.fit(module, split_loader(dataset, "train", train_config, True),
+        trainer.fit(module, split_loader(dataset, "train", train_config, True, transform=augment),
                     split_loader(dataset, "val", train_config, False), ckpt_path=resumed_from)
     return TrainedRun(
         trainer, best.best_model_path, float(best.best_model_score) if best.best_model_score is not None else None,
@@ -214,12 +287,18 @@ def fit(
         The content of ``result.json``: test accuracy and macro-F1, the number of test
         samples evaluated, parameter count, training time (s), peak memory (MiB) and
         inference time per sample (s), epochs run and whether the run was resumed; for
-        dynamic fusion also ``routing`` (share of test examples per branch, compute saved).
+        dynamic fusion also ``routing`` (share of test examples per branch, compute saved); with
+        an imputer, ``imputer_r2``. Process 0 of a data-parallel run evaluates (with
+        :func:`~polymodal.training.evaluate.evaluate`) and writes; the other processes return ``{}``.
     """
     run_dir = Path(run_dir)
     quiet_lightning()
     L.seed_everything(train_config.seed, workers=True, verbose=False)
-    module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    check_robust_training(model_config, train_config)
+    layout = RunLayout(run_dir)
+    module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay,
+                                  modality_dropout=train_config.modality_dropout,
+                                  missing_strategy=train_config.missing_strategy, impute=train_config.impute)
     if init_weights is not None:
         _, state = read_checkpoint(init_weights, "model_config")
         try:
@@ -229,21 +308,23 @@ def fit(
     run = train_module(module, dataset, train_config, run_dir, monitor="val_acc", callbacks=callbacks,
                        progress_bar=progress_bar, resume=resume)
     trainer = run.trainer
+    if not trainer.is_global_zero:  # process 0 evaluates and writes; the others only trained
+        return {}
     device = trainer.strategy.root_device
+    model = (load_model(run.best_path) if run.best_path else module.model).to(device)
+    if train_config.impute == "after" and model.imputer is not None:
+        with step("imputer"):
+            result_imputer = fit_imputer_after(model, dataset, train_config, layout)
     with step("test"):
-        trainer.test(module, split_loader(dataset, "test", train_config, False), ckpt_path=run.best_path or None,
-                     verbose=False)
-    test = module.test_result
-    assert test is not None
+        test = evaluate(model, dataset.splits["test"], device=device)
     result: dict[str, Any] = {
         "dataset": dataset.name,
         "modalities": list(dataset.modalities),
         "fusion": model_config.fusion,
         "seed": train_config.seed,
-        "test_accuracy": test["accuracy"],
-        "test_macro_f1": test["macro_f1"],
-        "test_samples": test["n_samples"],
-        "test_predictions_gathered": test["n_gathered"],
+        "test_accuracy": test.accuracy,
+        "test_macro_f1": test.macro_f1,
+        "test_samples": test.n_samples,
         "best_val_accuracy": run.best_score,
         "epochs": trainer.current_epoch,
         "resumed_from": run.resumed_from,
@@ -256,17 +337,40 @@ def fit(
         "model_config": model_config.to_dict(),
         "train_config": asdict(train_config),
     }
-    if trainer.is_global_zero:
-        model = load_model(run.best_path) if run.best_path else module.model
-        with step("inference timing"):
-            result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
-        if isinstance(model.fusion, DynamicFusion):  # which branch each test example took, and the compute saved
-            model.fusion.reset_routing()
-            with torch.no_grad():
-                predict_logits(model, dataset.splits["test"])
-            result["routing"] = model.fusion.routing_report()
-        rows = np.stack([test["index"].numpy(), test["labels"].numpy(), test["preds"].numpy()], axis=1)
-        atomic_write(run_dir / "test_predictions.csv",
-                     lambda tmp: np.savetxt(tmp, rows, fmt="%d", delimiter=",", header="index,label,prediction", comments=""))
-        atomic_write_json(run_dir / RESULT_FILE, result)
+    if model.imputer is not None:
+        if train_config.impute == "after":
+            result["imputer_r2"] = result_imputer
+        else:
+            from polymodal.robustness.impute import imputer_r2
+
+            result["imputer_r2"] = imputer_r2(model, dataset.splits["val"])
+    with step("inference timing"):
+        result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
+    if isinstance(model.fusion, DynamicFusion):  # which branch each test example took, and the compute saved
+        model.fusion.reset_routing()
+        with torch.no_grad():
+            predict_logits(model, dataset.splits["test"])
+        result["routing"] = model.fusion.routing_report()
+    rows = np.stack([test.index.numpy(), test.labels.numpy(), test.preds.numpy()], axis=1)
+    atomic_write(layout.predictions,
+                 lambda tmp: np.savetxt(tmp, rows, fmt="%d", delimiter=",", header="index,label,prediction", comments=""))
+    atomic_write_json(layout.result, result)
     return result
+
+
+def fit_imputer_after(model: torch.nn.Module, dataset: MultimodalDataset, train_config: TrainConfig,
+                      layout: RunLayout) -> dict[str, float]:
+    """Train the imputer of a trained model on its frozen training embeddings; store it in the best checkpoint.
+
+    Returns:
+        The imputer's held-out R^2 on the validation split, ``{"src->tgt": R^2}``.
+    """
+    from polymodal.robustness.impute import imputer_r2, model_embeddings, train_imputer
+
+    train_imputer(model.imputer, model_embeddings(model, dataset.splits["train"]), seed=train_config.seed)
+    if layout.best.is_file():
+        ckpt = torch.load(layout.best, map_location="cpu", weights_only=True)
+        for k, v in model.imputer.state_dict().items():
+            ckpt["state_dict"][f"model.imputer.{k}"] = v.detach().cpu()
+        atomic_write(layout.best, lambda tmp: torch.save(ckpt, tmp))
+    return imputer_r2(model, dataset.splits["val"])

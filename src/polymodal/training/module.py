@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from polymodal.models.build import ModelConfig, build_model
+from polymodal.models.missing import Presence, random_masks
+from polymodal.robustness.impute import imputation_loss
 from polymodal.training.metrics import classification_metrics
 
 
@@ -36,32 +38,47 @@ def unique_by_index(index: torch.Tensor, *columns: torch.Tensor) -> tuple[torch.
 class ClassificationModule(L.LightningModule):
     """Cross-entropy training of a model built from a :class:`ModelConfig` dict.
 
-    Validation and test predictions are collected with their sample indices, gathered from
-    every process and de-duplicated, so metrics are computed over each sample exactly once
-    whatever the number of processes. After :meth:`Trainer.test`, :attr:`test_result` holds
-    the metrics and the predictions.
+    Validation predictions are collected with their sample indices, gathered from every
+    process and de-duplicated, so metrics are computed over each sample exactly once whatever
+    the number of processes. The test split is scored by :func:`polymodal.training.evaluate.evaluate`.
 
     Args:
         model_config: :meth:`ModelConfig.to_dict` output (stored in the checkpoint).
         lr: Adam learning rate.
         weight_decay: Adam weight decay.
+        modality_dropout: probability that a modality is dropped from a training example
+            (see :func:`~polymodal.models.missing.random_masks`).
+        missing_strategy: how dropped modalities are filled in training.
+        impute: ``"joint"`` adds the imputer's loss on detached embeddings to every step.
     """
 
-    def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0) -> None:
+    def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0,
+                 modality_dropout: float = 0.0, missing_strategy: str = "zero", impute: str | None = None) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.config = ModelConfig.from_dict(model_config)
         self.model = build_model(self.config)
-        self._collected: dict[str, list[tuple[torch.Tensor, ...]]] = {"val": [], "test": []}
-        self.test_result: dict[str, Any] | None = None
+        self._collected: dict[str, list[tuple[torch.Tensor, ...]]] = {"val": []}
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """``{m: (B, *shape_m)} -> (B, num_classes)`` logits."""
         return self.model(inputs)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss = F.cross_entropy(self.model(batch["inputs"]), batch["label"])
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["label"]))
+        inputs, n = batch["inputs"], len(batch["label"])
+        if self.hparams.modality_dropout > 0:
+            masks = random_masks(self.model.modalities, n, self.hparams.modality_dropout, device=self.device)
+            logits = self.model(inputs, Presence(self.hparams.missing_strategy, masks))
+        else:
+            logits = self.model(inputs)
+        loss = F.cross_entropy(logits, batch["label"])
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=n)
+        if self.hparams.impute == "joint":
+            with torch.no_grad():
+                targets = {m: e.flatten(1) for m, e in self.model.encode(inputs).items()}
+            imputation = imputation_loss(self.model.imputer, targets)
+            self.log("train_imputer_loss", imputation, on_step=False, on_epoch=True, batch_size=n)
+            loss = loss + imputation
         extra = self.model.auxiliary_loss()
         if extra is not None:  # e.g. dynamic fusion's resource penalty
             self.log("train_aux_loss", extra, on_step=False, on_epoch=True, batch_size=len(batch["label"]))
@@ -76,9 +93,6 @@ class ClassificationModule(L.LightningModule):
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         self._collect("val", batch)
-
-    def test_step(self, batch: dict, batch_idx: int) -> None:
-        self._collect("test", batch)
 
     def _gather(self, stage: str) -> dict[str, Any]:
         parts = self._collected[stage]
@@ -99,11 +113,6 @@ class ClassificationModule(L.LightningModule):
         r = self._gather("val")
         for key in ("accuracy", "macro_f1", "loss"):
             self.log(f"val_{key.replace('accuracy', 'acc').replace('macro_', '')}", r[key], sync_dist=True)
-
-    def on_test_epoch_end(self) -> None:
-        self.test_result = self._gather("test")
-        self.log("test_acc", self.test_result["accuracy"], sync_dist=True)
-        self.log("test_f1", self.test_result["macro_f1"], sync_dist=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)

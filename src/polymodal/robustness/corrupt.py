@@ -1,0 +1,99 @@
+"""Applying perturbations to batches of a split: per modality, at a level, with the split's waveforms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from polymodal.data.dataset import MultimodalDataset, MultimodalSplit
+from polymodal.errors import ConfigError
+from polymodal.robustness.perturbations import PerturbContext, Perturbation, check_level, get_perturbation
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """One modality perturbed at one level."""
+
+    modality: str
+    perturbation: Perturbation
+    level: float
+
+    def __post_init__(self) -> None:
+        check_level(self.level, f"level of {self.modality!r}")
+
+
+def perturb_context(split: MultimodalSplit, modality: str) -> PerturbContext:
+    """What a perturbation of ``modality`` may know from the training split: per-feature mean and std of vectors."""
+    x = split.modality(modality)
+    if x.dim() != 2:
+        return PerturbContext()
+    return PerturbContext(feature_mean=x.mean(0), feature_std=x.std(0))
+
+
+class Corruptor:
+    """Perturbs each batch of a split: a callable for :func:`polymodal.training.evaluate.evaluate`
+    and for training-time augmentation.
+
+    A perturbation that acts on waveforms is applied to a split's recordings (the examples'
+    own rows of its :class:`~polymodal.data.waveforms.WaveformSource`) and passed through the
+    front end that made the inputs; on a split without recordings it acts on the input itself.
+
+    Args:
+        corruptions: the modalities to perturb, each with its perturbation and level.
+        contexts: ``{m: PerturbContext}`` from the training split (see :func:`perturb_context`).
+    """
+
+    def __init__(self, corruptions: Sequence[Corruption], contexts: Mapping[str, PerturbContext] | None = None) -> None:
+        self.corruptions = list(corruptions)
+        self.contexts = dict(contexts or {})
+        self.scale = 1.0  # multiplies every level (a training schedule sets it per epoch)
+
+    def __call__(self, split: MultimodalSplit, batch: dict[str, Any], generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """``batch["inputs"]`` with the corrupted modalities replaced."""
+        inputs = dict(batch["inputs"])
+        for c in self.corruptions:
+            level = c.level * self.scale
+            if level == 0.0 or c.modality not in inputs:
+                continue
+            context = self.contexts.get(c.modality)
+            if c.perturbation.on_waveform and c.modality in split.waveforms:
+                source = split.waveforms[c.modality]
+                noisy = c.perturbation(split.waveforms_at(c.modality, batch["index"]), level, generator, context)
+                inputs[c.modality] = source.front_end(noisy).to(inputs[c.modality])
+            else:
+                inputs[c.modality] = c.perturbation(inputs[c.modality], level, generator, context)
+        return inputs
+
+
+def corruptor_for(dataset: MultimodalDataset, levels: Mapping[str, float], names: Mapping[str, str] | None = None,
+                  argument: str = "--perturbation") -> Corruptor:
+    """A :class:`Corruptor` perturbing each modality of ``levels`` at its level, by the perturbation
+    ``names[m]`` (default: its kind's, :data:`~polymodal.robustness.perturbations.DEFAULT_PERTURBATION`).
+
+    Raises:
+        ConfigError: an unknown modality, a perturbation unknown for the kind, or a level outside [0, 1].
+    """
+    names = dict(names or {})
+    corruptions, contexts = [], {}
+    for m, level in levels.items():
+        if m not in dataset.modalities:
+            raise ConfigError(f"{argument}: modality {m!r} is not in data set {dataset.name!r} ({', '.join(dataset.modalities)})")
+        corruptions.append(Corruption(m, get_perturbation(dataset.modalities[m].kind, names.get(m), argument), level))
+        contexts[m] = perturb_context(dataset.splits["train"], m)
+    return Corruptor(corruptions, contexts)
+
+
+def parse_augment(spec: str | Mapping[str, str] | None) -> dict[str, tuple[str, float]]:
+    """``"image=gaussian:0.3,audio=snr:0.5"`` (or its dict) -> ``{"image": ("gaussian", 0.3), ...}``."""
+    if not spec:
+        return {}
+    items = spec.items() if isinstance(spec, Mapping) else (i.partition("=")[::2] for i in spec.split(",") if i.strip())
+    out = {}
+    for m, rest in items:
+        name, sep, level = str(rest).partition(":")
+        if not m.strip() or not name.strip() or not sep:
+            raise ConfigError(f"--augment: {m}={rest} is not MODALITY=PERTURBATION:LEVEL, e.g. image=gaussian:0.3")
+        out[m.strip()] = (name.strip(), check_level(level, f"--augment level of {m.strip()!r}"))
+    return out

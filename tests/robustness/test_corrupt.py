@@ -1,0 +1,67 @@
+"""Applying perturbations to a split: through the recordings and the front end where a split has them."""
+
+import pytest
+import torch
+
+from polymodal.data.dataset import ModalitySpec, MultimodalDataset, MultimodalSplit
+from polymodal.data.waveforms import WaveformSource
+from polymodal.errors import ConfigError
+from polymodal.robustness.corrupt import corruptor_for, parse_augment
+
+
+def spectrum(w: torch.Tensor) -> torch.Tensor:
+    """A toy front end: ``(B, T) -> (B, 1, 1, T)``, the waveform squared."""
+    return (w ** 2).view(len(w), 1, 1, -1)
+
+
+def toy_dataset():
+    bank = torch.randn(3, 16, generator=torch.Generator().manual_seed(0))
+    rows = torch.tensor([0, 2, 1, 2])
+    split = MultimodalSplit({"audio": spectrum(bank), "vec": torch.randn(4, 5)}, torch.tensor([0, 1, 0, 1]),
+                            rows={"audio": rows}, waveforms={"audio": WaveformSource(bank, spectrum)})
+    mods = {"audio": ModalitySpec("audio", "spectrogram", (1, 1, 16)), "vec": ModalitySpec("vec", "vector", (5,))}
+    return MultimodalDataset("toy", mods, 2, {"train": split, "val": split, "test": split})
+
+
+def test_waveform_perturbations_act_on_each_examples_recording_then_the_front_end():
+    ds = toy_dataset()
+    split = ds.splits["test"]
+    corruptor = corruptor_for(ds, {"audio": 0.5})
+    batch = split.batch([1, 3])  # both examples share recording 2
+    out = corruptor(split, batch, torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(0)
+    expected = spectrum(ds.splits["test"].waveforms["audio"].signals[[2, 2]])
+    from polymodal.robustness.perturbations import get_perturbation
+
+    noisy = get_perturbation("spectrogram", "snr")(split.waveforms_at("audio", batch["index"]), 0.5, g)
+    assert torch.allclose(out["audio"], spectrum(noisy))
+    assert not torch.allclose(out["audio"][0], out["audio"][1])  # per example, not per recording
+    assert not torch.allclose(out["audio"], expected)
+    assert torch.equal(out["vec"], batch["inputs"]["vec"])
+
+
+def test_a_split_without_recordings_is_perturbed_on_its_inputs():
+    ds = toy_dataset()
+    bare = MultimodalSplit(ds.splits["test"].inputs, ds.splits["test"].labels, ds.splits["test"].rows)
+    batch = bare.batch([0, 1])
+    out = corruptor_for(ds, {"audio": 0.5})(bare, batch, torch.Generator().manual_seed(0))
+    assert out["audio"].shape == batch["inputs"]["audio"].shape and not torch.equal(out["audio"], batch["inputs"]["audio"])
+
+
+def test_subset_and_select_keep_the_recordings_aligned():
+    split = toy_dataset().splits["test"]
+    sub = split.subset([3, 0])
+    assert torch.equal(sub.waveforms_at("audio", torch.tensor([0, 1])), split.waveforms["audio"].signals[[2, 0]])
+    assert "audio" not in split.select(["vec"]).waveforms
+
+
+def test_parse_augment_and_its_errors():
+    assert parse_augment("image=gaussian:0.3, audio=snr:0.5") == {"image": ("gaussian", 0.3), "audio": ("snr", 0.5)}
+    with pytest.raises(ConfigError, match="MODALITY=PERTURBATION:LEVEL"):
+        parse_augment("image=gaussian")
+    with pytest.raises(ConfigError, match="outside"):
+        parse_augment("image=gaussian:2")
+    with pytest.raises(ConfigError, match="modality 'image' is not in data set 'toy'"):
+        corruptor_for(toy_dataset(), {"image": 0.2})
+    with pytest.raises(ConfigError, match="'blur' is unknown for kind 'vector'"):
+        corruptor_for(toy_dataset(), {"vec": 0.2}, {"vec": "blur"})
