@@ -59,6 +59,7 @@ def test_augmentation_perturbs_the_training_batches_and_the_linear_schedule_ramp
     ({}, {"modality_dropout": 0.3, "missing_strategy": "token"}, "missing_token"),
     ({}, {"impute": "joint"}, "imputer"),
     ({"imputer": 8}, {}, "say how to train it"),
+    ({"missing_token": True}, {}, "give --modality-dropout Q > 0"),
 ])
 def test_robust_training_needs_the_model_it_names(digits, tmp_path, model_kw, train_kw, message):
     with pytest.raises(ConfigError, match=message):

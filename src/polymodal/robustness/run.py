@@ -137,11 +137,12 @@ def model_robustness(model: Any, dataset: MultimodalDataset, settings: Robustnes
     for group in targets:
         key = group[0] if len(group) == 1 else ALL
         curve = {}
+        corruptor = corruptor_for(dataset, {m: 1.0 for m in group}, settings.perturbations)  # training statistics once
         for level in settings.levels:
             if level == 0.0:
                 curve[level_key(level)] = clean
                 continue
-            corruptor = corruptor_for(dataset, {m: level for m in group}, settings.perturbations)
+            corruptor.scale = level  # every corruption at `level`
             curve[level_key(level)] = run(perturb=corruptor)
             if advance:
                 advance()

@@ -172,6 +172,9 @@ def check_robust_training(model_config: ModelConfig, train_config: TrainConfig) 
     """Raise :class:`ConfigError` when the training's missing-modality options need what the model lacks."""
     if train_config.modality_dropout > 0 and train_config.missing_strategy == "token" and not model_config.missing_token:
         raise ConfigError("--missing-strategy token needs a model with learned missing embeddings (missing_token=True)")
+    if model_config.missing_token and train_config.modality_dropout == 0:
+        raise ConfigError("a learned missing token is trained only on dropped modalities: give --modality-dropout Q > 0 "
+                          "with --missing-strategy token")
     needs_imputer = train_config.impute is not None or (train_config.modality_dropout > 0 and train_config.missing_strategy == "impute")
     if needs_imputer and model_config.imputer is None:
         raise ConfigError("--imputer / --missing-strategy impute need a model with an imputer (ModelConfig imputer=HIDDEN)")
