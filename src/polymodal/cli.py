@@ -28,7 +28,7 @@ app.add_typer(data_app, name="data")
 console = Console()
 err_console = Console(stderr=True)
 
-DatasetOpt = typer.Option("digits", "--dataset", help="digits, bits-and|or|xor, latent-redundancy|unique1|unique2|synergy, hetero-groups (built in), mfeat or avmnist.")
+DatasetOpt = typer.Option("digits", "--dataset", help="digits, bits-and|or|xor, latent-redundancy|unique1|unique2|synergy, hetero-groups (built in), mfeat, avmnist or avmnist-seq (from --data-dir), or the path of your own .npz file or .toml manifest (README: Your own data).")
 DataDirOpt = typer.Option(None, "--data-dir", help="Folder with mnist/, fsdd/recordings/, mfeat/ (default: $POLYMODAL_DATA_DIR).")
 SnrOpt = typer.Option("-10", "--snr", help="avmnist: audio signal-to-noise ratio in dB, or 'clean'.")
 CacheOpt = typer.Option(None, "--cache-dir", help="avmnist: where the built data set is cached.")
@@ -48,6 +48,7 @@ AugmentScheduleOpt = typer.Option("constant", "--augment-schedule", help="consta
 ModalityDropoutOpt = typer.Option(0.0, "--modality-dropout", help="Drop each modality of a training example with this probability in [0, 1) (one always stays).")
 MissingStrategyOpt = typer.Option("zero", "--missing-strategy", help="How dropped modalities are filled in training: zero, token (a learned embedding), drop (late, gated, mixture, additive, multiplicative) or impute (with --imputer).")
 ImputerOpt = typer.Option(None, "--imputer", help="Give the model a translation imputer (strategy impute), trained joint or after.")
+SequenceEncoderOpt = typer.Option(None, "--sequence-encoder", help="Encoder of sequence and text modalities: gru, cnn or transformer (default: gru for sequences, transformer for text).")
 
 
 def _is_rank_zero() -> bool:
@@ -59,10 +60,15 @@ def _load(dataset: str, data_dir: Optional[Path], seed: int, snr: str, cache_dir
         from polymodal.data.registry import load_dataset
 
     options: dict = {"seed": seed}
-    if dataset == "avmnist":
+    if dataset in ("avmnist", "avmnist-seq"):
         options.update(snr_db=snr, cache_dir=cache_dir)
     with step("load data"):
         return load_dataset(dataset, data_dir, **options)
+
+
+def _slug(dataset: str) -> str:
+    """A data set's name in default output folders: a file's stem (``runs/bench-mydata``), else the name."""
+    return Path(dataset).stem if Path(dataset).suffix.lower() in (".npz", ".toml") else dataset
 
 
 def _devices(value: str) -> int | str:
@@ -129,19 +135,22 @@ def bench(
     modality_dropout: float = ModalityDropoutOpt,
     missing_strategy: str = MissingStrategyOpt,
     imputer: Optional[str] = ImputerOpt,
+    sequence_encoder: Optional[str] = SequenceEncoderOpt,
 ) -> None:
     """Train the unimodal baselines and each fusion; write results.json, results.md and report.html."""
     with step("imports"):
         from polymodal.bench import parse_fusions, run_bench, write_reports
         from polymodal.bench.progress import BenchProgress
-        from polymodal.bench.report import COLUMNS, table_rows
+        from polymodal.bench.report import TERMINAL_COLUMNS, terminal_rows
         from polymodal.bench.runner import parse_seeds
 
     names = parse_fusions(fusions)
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
     seed = seed_list[0]
-    out = out or Path("runs") / f"bench-{dataset}"
+    out = out or Path("runs") / f"bench-{_slug(dataset)}"
     robust, model_options = _robust_options(augment, augment_schedule, modality_dropout, missing_strategy, imputer)
+    if sequence_encoder is not None:
+        model_options["sequence_encoder"] = sequence_encoder
     config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes, robust)
     ds = _load(dataset, data_dir, seed if split_seed is None else split_seed, snr, cache_dir)
     command = "polymodal " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -165,10 +174,10 @@ def bench(
         progress.finish(sum(len(r) for r in results["runs"].values()))
     if show:
         report(results, final=True)
-        table = Table(title=f"polymodal bench: {dataset}")
-        for i, (_, _, short) in enumerate(COLUMNS):
-            table.add_column(short, justify="left" if i == 0 else "right", no_wrap=i == 0)
-        for row in table_rows(results):
+        table = Table(title=f"polymodal bench: {_slug(dataset)}", caption="all columns: results.md, report.html")
+        for i, (short, _) in enumerate(TERMINAL_COLUMNS):
+            table.add_column(short, justify="left" if i == 0 else "right", no_wrap=True)
+        for row in terminal_rows(results):
             table.add_row(*row)
         console.print(table)
         console.print(f"wrote {out / 'results.json'}, {paths['markdown']}, {paths['html']}")
@@ -200,6 +209,7 @@ def train(
     modality_dropout: float = ModalityDropoutOpt,
     missing_strategy: str = MissingStrategyOpt,
     imputer: Optional[str] = ImputerOpt,
+    sequence_encoder: Optional[str] = SequenceEncoderOpt,
 ) -> None:
     """Train one model; write checkpoints, result.json and test_predictions.csv into --out."""
     with step("imports"):
@@ -211,11 +221,13 @@ def train(
     if fusion not in known:
         raise ConfigError(f"--fusion: {fusion!r} is unknown; choose from {', '.join(known)}")
     robust, model_options = _robust_options(augment, augment_schedule, modality_dropout, missing_strategy, imputer)
+    if sequence_encoder is not None:
+        model_options["sequence_encoder"] = sequence_encoder
     config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes, robust)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     if modalities:
         ds = ds.select([m.strip() for m in modalities.split(",") if m.strip()])
-    out = out or Path("runs") / f"train-{dataset}-{fusion}"
+    out = out or Path("runs") / f"train-{_slug(dataset)}-{fusion}"
     model_config = ModelConfig.for_dataset(ds, fusion, fusion_options=_fusion_options(option or []), **model_options)
     build_model(model_config)  # a bad option fails here, in one line, before any training
     result = fit(ds, model_config, config, out, resume=resume)
@@ -259,7 +271,7 @@ def pid(
         raise ConfigError(f"--reduce: {reduce!r} is unknown; choose from {', '.join(REDUCTIONS)}")
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     names = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
-    out = out or Path("runs") / f"pid-{dataset}"
+    out = out or Path("runs") / f"pid-{_slug(dataset)}"
     options = dict(modalities=names, estimator=estimator, reduce=reduce, n_clusters=clusters, n_components=components,
                    joint=joint, split=split, seed=seed, run_dir=out / "reduction", steps=steps,
                    progress=progress_enabled())
@@ -324,7 +336,7 @@ def coordinate(
     config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     names = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
-    out = out or Path("runs") / f"coordinate-{dataset}-{method}"
+    out = out or Path("runs") / f"coordinate-{_slug(dataset)}-{method}"
     options = {"objective": objective, "similarity": similarity, "gated": gated} if method == "contrastive" else {"gated": gated}
     options.update(_fusion_options(option or []))
     templates, encoder = None, None
@@ -401,7 +413,7 @@ def interactions(
         baselines = load_unimodal(pairs)
     else:
         baselines = load_unimodal(bench_unimodal_checkpoints(model, trained.modalities)) or None
-    out = out or Path("runs") / f"interactions-{dataset}"
+    out = out or Path("runs") / f"interactions-{_slug(dataset)}"
     pid_options = None if pid_estimator == "none" else {"estimator": pid_estimator, "run_dir": out / "pid-reduction",
                                                         "steps": pid_steps}
     result = analyze_interactions(trained, ds, unimodal=baselines, split=split, emap_samples=emap_samples,
@@ -452,7 +464,7 @@ def heterogeneity(
                                      score=score, adapter=adapter, seed=seed)  # type: ignore[arg-type]
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     names = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
-    out = out or Path("runs") / f"heterogeneity-{dataset}"
+    out = out or Path("runs") / f"heterogeneity-{_slug(dataset)}"
     command = "polymodal " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with step("transfer runs"):
         results = run_heterogeneity(ds, out, names, settings, n_groups=groups, interactions=interactions,
@@ -528,7 +540,7 @@ def robustness(
     recorded_dir = options.pop("data_dir", None)
     if dataset and dataset != name:
         name, options = dataset, {"seed": options.get("seed", 0)}
-    if name == "avmnist":
+    if name in ("avmnist", "avmnist-seq"):
         options.update(cache_dir=cache_dir, **({"snr_db": snr} if snr is not None else {}))
     with step("load data"):
         from polymodal.data.registry import load_dataset
@@ -590,7 +602,7 @@ def _fusion_options(pairs: list[str]) -> dict:
 
 @data_app.command("info")
 def data_info(
-    name: str = typer.Argument(..., help="digits, mfeat or avmnist."),
+    name: str = typer.Argument(..., help="A built-in data set (digits, mfeat, avmnist, avmnist-seq, ...) or the path of an .npz file or .toml manifest."),
     data_dir: Optional[Path] = DataDirOpt,
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1),
     snr: str = SnrOpt,

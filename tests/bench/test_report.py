@@ -1,3 +1,4 @@
+import io
 import re
 
 from polymodal.bench import markdown_table, write_reports
@@ -44,3 +45,24 @@ def test_costs_can_come_from_chosen_seeds_only():
     assert summarize("m", runs)["train_time_s"] == 500.0
     assert summarize("m", runs, timing_seeds=[0])["train_time_s"] == 100.0
     assert summarize("m", runs, timing_seeds=[5])["train_time_s"] == 500.0  # none of them ran: all seeds
+
+
+def test_terminal_summary_fits_80_columns_without_truncation():
+    from rich.console import Console
+    from rich.table import Table
+
+    from polymodal.bench.report import TERMINAL_COLUMNS, terminal_rows
+
+    methods = {m: {"method": m, "test_accuracy": 0.86123, "test_accuracy_std": 0.01234, "seeds": [0, 1, 2],
+                   "parameters": 1_234_567, "train_time_s": 1234.5, "epochs": 26.3}
+               for m in ("unimodal:image", "cross-modal-transformer", "heterogeneity-aware")}
+    table = Table(title="polymodal bench")
+    for i, (short, _) in enumerate(TERMINAL_COLUMNS):
+        table.add_column(short, no_wrap=True)
+    for row in terminal_rows({"methods": methods}):
+        table.add_row(*row)
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(table)
+    text = console.export_text()
+    assert "…" not in text and "0.861±0.012" in text and "cross-modal-transformer" in text
+    assert max(len(line) for line in text.splitlines()) <= 80

@@ -7,8 +7,8 @@ from polymodal.errors import ConfigError, DataFileError
 def test_names_and_errors(monkeypatch, tmp_path):
     synthetic = ["bits-and", "bits-or", "bits-xor", "latent-redundancy", "latent-unique1", "latent-unique2",
                  "latent-synergy", "hetero-groups"]
-    assert dataset_names() == ["digits", "mfeat", "avmnist", *synthetic]
-    with pytest.raises(ConfigError, match="dataset 'cifar' is unknown; choose from digits, mfeat, avmnist, bits-and"):
+    assert dataset_names() == ["digits", "mfeat", "avmnist", "avmnist-seq", *synthetic]
+    with pytest.raises(ConfigError, match="dataset .cifar. is unknown; choose from digits, mfeat, avmnist, avmnist-seq, bits-and.*or give the path of an .npz"):
         load_dataset("cifar")
     monkeypatch.delenv("POLYMODAL_DATA_DIR", raising=False)
     with pytest.raises(DataFileError, match="--data-dir"):

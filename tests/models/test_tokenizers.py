@@ -28,5 +28,5 @@ def test_sides_that_are_not_multiples_of_the_patch_are_zero_padded():
 def test_vectors_are_one_token_and_unknown_kinds_fail():
     assert VectorTokenizer(5, 3)(torch.randn(2, 5)).shape == (2, 1, 3)
     assert isinstance(make_tokenizer(ModalitySpec("s", "spectrogram", (1, 112, 112)), 8), PatchTokenizer)
-    with pytest.raises(ConfigError, match="modality 'x': no tokenizer for kind 'graph'"):
+    with pytest.raises(ConfigError, match="modality 'x': kind 'graph' is unknown"):
         make_tokenizer(SimpleNamespace(name="x", kind="graph", shape=(3,)), 8)  # type: ignore[arg-type]

@@ -82,7 +82,7 @@ class CoordinationConfig:
         if unknown:
             raise ConfigError(f"modalities {unknown} not in data set {dataset.name!r}; it has {', '.join(dataset.modalities)}")
         specs = [dataset.modalities[n] for n in names]
-        return cls(modalities=[{"name": s.name, "kind": s.kind, "shape": list(s.shape)} for s in specs], method=method, **kwargs)
+        return cls(modalities=[s.to_dict() for s in specs], method=method, **kwargs)
 
     @property
     def names(self) -> list[str]:
@@ -102,7 +102,7 @@ class CoordinationConfig:
 def build_coordinated_model(config: CoordinationConfig) -> TwoTowerModel:
     """Towers (the default encoder of each modality plus a projection to ``out_dim``), gates if
     ``config.gated``, and decoders for DCCAE."""
-    specs = [ModalitySpec(m["name"], m["kind"], tuple(m["shape"])) for m in config.modalities]
+    specs = [ModalitySpec.from_dict(m) for m in config.modalities]
     towers = {s.name: Tower(make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout), config.embed_dim, config.out_dim)
               for s in specs}
     decoders = {s.name: Decoder(config.out_dim, s.shape, config.hidden_dim) for s in specs} if config.method == "dccae" else None

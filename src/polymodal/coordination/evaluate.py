@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
+from polymodal.data.padded import flat_features
 from polymodal.coordination.cca import CCA
 from polymodal.data.dataset import MultimodalSplit
 from polymodal.data.loader import batch_loader
@@ -35,8 +36,9 @@ def fit_cca(train: list[np.ndarray], k: int, ridge: float = 1e-6) -> CCA:
 
 
 def raw_views(split: MultimodalSplit, names: list[str]) -> list[np.ndarray]:
-    """The two modalities' raw inputs, flattened to ``(N, prod(shape))`` float64 arrays."""
-    return [split.modality(n).reshape(len(split), -1).double().numpy() for n in names]
+    """The two modalities' raw inputs, flattened to ``(N, prod(shape))`` float64 arrays (a sequence:
+    its mean and s.d. over the true steps, :func:`~polymodal.data.padded.flat_features`)."""
+    return [flat_features(split.modality(n), n).double().numpy() for n in names]
 
 
 class PCAThenCCA:

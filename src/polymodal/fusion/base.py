@@ -9,11 +9,15 @@ import torch
 from torch import nn
 
 from polymodal.checks import positive_int
+from polymodal.data.padded import Padded
 from polymodal.errors import ConfigError, ShapeError
 
 
 class Fusion(nn.Module, ABC):
     """Base class of every fusion: ``{name: (B, ..., d_m)} -> (B, ..., output_dim)``.
+
+    Fusions that read sequences (transformer, cross-modal transformer, modality shifting) also
+    take a :class:`~polymodal.data.padded.Padded` ``(B, T, d_m)`` and ignore its padding.
 
     Subclasses implement :meth:`fuse`; :meth:`forward` first checks the inputs against the
     declared ``input_dims`` so that a wrong input fails with an error naming the modality and
@@ -82,8 +86,8 @@ class Fusion(nn.Module, ABC):
         batch = None
         for name, d in self.input_dims.items():
             x = inputs[name]
-            if not isinstance(x, torch.Tensor) or x.dim() < 2 or x.shape[-1] != d:
-                shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            if not isinstance(x, (torch.Tensor, Padded)) or x.dim() < 2 or x.shape[-1] != d:
+                shape = tuple(x.shape) if isinstance(x, (torch.Tensor, Padded)) else type(x).__name__
                 raise ShapeError(f"modality {name!r} has shape {shape}, expected (B, ..., {d})")
             if batch is None:
                 batch = (name, x.shape[0])

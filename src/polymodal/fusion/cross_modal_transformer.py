@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from polymodal.fusion.base import Fusion
-from polymodal.fusion.transformer import as_sequence, check_heads
+from polymodal.data.padded import masked_mean
+from polymodal.fusion.transformer import check_heads, full_mask, steps_and_mask
 
 
 def sinusoidal_positions(length: int, dim: int, device: torch.device | None = None) -> torch.Tensor:
@@ -36,6 +37,20 @@ def cross_causal_mask(target_len: int, source_len: int, device: torch.device | N
     return mask
 
 
+def padded_cross_causal_mask(target_lengths: torch.Tensor, source_lengths: torch.Tensor, target_steps: int,
+                             source_steps: int) -> torch.Tensor:
+    """:func:`cross_causal_mask` per example, from the true lengths of padded sequences: ``(B, T_t, T_s)``.
+
+    Example b's mask equals ``cross_causal_mask(Lt_b, Ls_b)`` on its first ``Lt_b x Ls_b`` entries;
+    padded source steps beyond ``Ls_b`` are left to the key padding mask.
+    """
+    i = torch.arange(1, target_steps + 1, device=target_lengths.device)[None, :, None]
+    j = torch.arange(1, source_steps + 1, device=target_lengths.device)[None, None, :]
+    mask = j * target_lengths[:, None, None] > i * source_lengths[:, None, None]
+    mask[:, :, 0] = False
+    return mask
+
+
 class CrossModalBlock(nn.Module):
     """One cross-modal attention layer: queries from the target, keys and values from the source.
 
@@ -53,10 +68,19 @@ class CrossModalBlock(nn.Module):
             nn.Linear(d_model, 2 * d_model), nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * d_model, d_model)
         )
 
-    def forward(self, target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Attend from ``target (B, T_t, d)`` to ``source (B, T_s, d)``; ``mask (T_t, T_s)``, True = blocked."""
+    def forward(self, target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor | None = None,
+                source_padding: torch.Tensor | None = None) -> torch.Tensor:
+        """Attend from ``target (B, T_t, d)`` to ``source (B, T_s, d)``.
+
+        Args:
+            mask: ``(T_t, T_s)`` or per example ``(B, T_t, T_s)``, True = blocked.
+            source_padding: ``(B, T_s)``, True at padded source steps (never attended to).
+        """
         s = self.norm_source(source)
-        y = target + self.attention(self.norm_target(target), s, s, attn_mask=mask, need_weights=False)[0]
+        if mask is not None and mask.dim() == 3:
+            mask = mask.repeat_interleave(self.attention.num_heads, dim=0)
+        y = target + self.attention(self.norm_target(target), s, s, attn_mask=mask, key_padding_mask=source_padding,
+                                    need_weights=False)[0]
         return y + self.feed_forward(self.norm_ff(y))
 
 
@@ -69,7 +93,9 @@ class CrossModalTransformerFusion(Fusion):
     the source's steps, so the sequences need not be aligned or of equal length. The M-1
     outputs for target t are concatenated, averaged over t's steps, and the M results are
     concatenated and projected: ``z = [pool(Y_{.->1}); ...; pool(Y_{.->M})] W_o + b_o``.
-    No causal mask unless ``causal=True`` (see :func:`cross_causal_mask`).
+    No causal mask unless ``causal=True`` (see :func:`cross_causal_mask`). The padding of a
+    :class:`~polymodal.data.padded.Padded` sequence is never attended to and never pooled, and
+    the causal alignment uses each example's true lengths.
     Cost: ``M (M - 1)`` cross-modal stacks.
 
     Args:
@@ -101,18 +127,25 @@ class CrossModalTransformerFusion(Fusion):
         self.output = nn.Linear(n * (n - 1) * d_model, output_dim)
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        seq = {}
+        seq, valid = {}, {}
         for m, x in inputs.items():
-            h = self.projections[m](as_sequence(x))
+            steps, valid[m] = steps_and_mask(x)
+            h = self.projections[m](steps)
             seq[m] = h + sinusoidal_positions(h.shape[1], self.d_model, h.device).to(h.dtype)
+        padded = any(v is not None for v in valid.values())
+        lengths = {m: full_mask(seq[m], v).sum(1) for m, v in valid.items()} if padded else {}
         pooled = []
         for t in seq:
             for s in seq:
                 if s == t:
                     continue
-                mask = cross_causal_mask(seq[t].shape[1], seq[s].shape[1], seq[t].device) if self.causal else None
+                mask = None
+                if self.causal:
+                    mask = (padded_cross_causal_mask(lengths[t], lengths[s], seq[t].shape[1], seq[s].shape[1]) if padded
+                            else cross_causal_mask(seq[t].shape[1], seq[s].shape[1], seq[t].device))
+                source_padding = None if valid[s] is None else ~valid[s]
                 y = seq[t]
                 for block in self.pairs[f"{s}->{t}"]:
-                    y = block(y, seq[s], mask)
-                pooled.append(y.mean(dim=1))
+                    y = block(y, seq[s], mask, source_padding)
+                pooled.append(y.mean(dim=1) if valid[t] is None else masked_mean(y, valid[t]))
         return self.output(torch.cat(pooled, dim=-1))

@@ -7,6 +7,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from polymodal.data.padded import Padded
 from polymodal.errors import ConfigError, ShapeError
 from polymodal.fusion.base import Fusion
 
@@ -34,7 +35,8 @@ class ModalityShiftingFusion(Fusion):
 
     Shapes:
         inputs ``{name: (B, d_m)}`` or aligned sequences ``{name: (B, T, d_m)}`` (one T) ->
-        ``(B, d_p)`` or ``(B, T, d_p)``.
+        ``(B, d_p)`` or ``(B, T, d_p)``; aligned :class:`~polymodal.data.padded.Padded` sequences
+        (the same lengths) -> a :class:`Padded` with zeros at the padding.
     """
 
     min_modalities = 2
@@ -56,7 +58,9 @@ class ModalityShiftingFusion(Fusion):
         self.shift_bias = nn.Parameter(torch.zeros(dp))
         self.norm = nn.LayerNorm(dp) if layer_norm else nn.Identity()
 
-    def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    def fuse(self, inputs: dict[str, torch.Tensor | Padded]) -> torch.Tensor | Padded:
+        if any(isinstance(x, Padded) for x in inputs.values()):
+            return self._fuse_padded(inputs)
         z = inputs[self.primary]
         for m, x in inputs.items():
             if x.shape[:-1] != z.shape[:-1]:
@@ -71,3 +75,13 @@ class ModalityShiftingFusion(Fusion):
         h_norm = h.pow(2).sum(-1, keepdim=True).clamp_min(self.eps**2).sqrt()
         alpha = (self.beta * z.norm(dim=-1, keepdim=True) / h_norm).clamp(max=1.0)
         return self.norm(z + alpha * h)
+
+    def _fuse_padded(self, inputs: dict[str, torch.Tensor | Padded]) -> Padded:
+        """Aligned padded sequences: the shift step by step, the padding of the output zeroed."""
+        lengths = {m: x.lengths for m, x in inputs.items() if isinstance(x, Padded)}
+        if len(lengths) != len(inputs) or any(not torch.equal(v, lengths[self.primary]) for v in lengths.values()):
+            raise ShapeError("modality shifting on sequences needs every modality padded and aligned with the primary "
+                             f"{self.primary!r}: the same lengths in every example")
+        z = self.fuse({m: x.values for m, x in inputs.items()})
+        primary = inputs[self.primary]
+        return Padded(z * primary.mask.unsqueeze(-1).to(z.dtype), primary.lengths)

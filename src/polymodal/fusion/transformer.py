@@ -9,12 +9,26 @@ from torch import nn
 
 from polymodal.checks import is_integer, positive_int
 from polymodal.errors import ConfigError
+from polymodal.data.padded import Padded, masked_mean
 from polymodal.fusion.base import Fusion
 
 
 def as_sequence(x: torch.Tensor) -> torch.Tensor:
     """``(B, d) -> (B, 1, d)``; a sequence ``(B, T, d)`` is returned as it is."""
     return x.unsqueeze(1) if x.dim() == 2 else x
+
+
+def steps_and_mask(x: torch.Tensor | Padded) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(steps (B, T, d), mask (B, T) bool or None)``: a :class:`Padded` gives its values and
+    mask, a tensor :func:`as_sequence` and ``None`` (every step is data)."""
+    if isinstance(x, Padded):
+        return x.values, x.mask
+    return as_sequence(x), None
+
+
+def full_mask(steps: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """``mask``, or all ``True`` of ``steps``' ``(B, T)`` when it is ``None``."""
+    return mask if mask is not None else torch.ones(steps.shape[:2], dtype=torch.bool, device=steps.device)
 
 
 def check_heads(d_model: int, heads: int, layers: int) -> None:
@@ -35,7 +49,9 @@ class TransformerFusion(Fusion):
     encoded features this is attention over one token per modality; on a sequence
     ``(B, T_m, d_m)`` (for example the patches of a raw image) every step is a token, the
     sequences may have different lengths, and every token attends to every other, within and
-    across modalities (no causal mask). Pre-norm layers, GELU, feed-forward size ``2 d_model``.
+    across modalities (no causal mask). A :class:`~polymodal.data.padded.Padded` sequence's
+    padding is neither attended to nor averaged (key padding mask, masked mean).
+    Pre-norm layers, GELU, feed-forward size ``2 d_model``.
 
     Args:
         input_dims: ``{name: d_m}``, at least one modality.
@@ -61,6 +77,12 @@ class TransformerFusion(Fusion):
         self.output = nn.Linear(d_model, output_dim)
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        tokens = [self.projections[m](as_sequence(x)) + self.modality_embeddings[i]
-                  for i, (m, x) in enumerate(inputs.items())]
-        return self.output(self.encoder(torch.cat(tokens, dim=1)).mean(dim=1))
+        tokens, masks = [], []
+        for i, (m, x) in enumerate(inputs.items()):
+            steps, mask = steps_and_mask(x)
+            tokens.append(self.projections[m](steps) + self.modality_embeddings[i])
+            masks.append(mask)
+        if all(mask is None for mask in masks):
+            return self.output(self.encoder(torch.cat(tokens, dim=1)).mean(dim=1))
+        valid = torch.cat([full_mask(t, mask) for t, mask in zip(tokens, masks)], dim=1)
+        return self.output(masked_mean(self.encoder(torch.cat(tokens, dim=1), src_key_padding_mask=~valid), valid))

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from polymodal.data.padded import Padded, flat_features
 from polymodal.data.dataset import MultimodalDataset, MultimodalSplit
 from polymodal.errors import ConfigError
 from polymodal.information.batch_estimator import batch_pid
@@ -120,20 +121,21 @@ def dataset_pid(dataset: MultimodalDataset, modalities: list[str] | None = None,
     part, train = ds.splits[split], ds.splits["train"]
     y = part.labels.numpy()
     if estimator == "batch":
-        estimate = batch_pid(train.modality(m1), train.modality(m2), train.labels.numpy(), part.modality(m1),
-                             part.modality(m2), num_classes=ds.num_classes, joint=joint, steps=steps, seed=seed,
-                             progress=progress)
+        tr1, tr2, x1, x2 = (flat_features(s.modality(m), m) for s in (train, part) for m in (m1, m2))
+        estimate = batch_pid(tr1, tr2, train.labels.numpy(), x1, x2, num_classes=ds.num_classes, joint=joint,
+                             steps=steps, seed=seed, progress=progress)
     elif reduce == "learned" and not all(_few_values(part.modality(m), n_clusters) for m in (m1, m2)):
         with step("reduction"):
             e1, e2 = learned_embeddings(ds, split, embed_dim=embed_dim, seed=seed, run_dir=run_dir, progress=progress)
-        raw = [part.modality(m) if _few_values(part.modality(m), n_clusters) else e for m, e in ((m1, e1), (m2, e2))]
+        raw = [flat_features(part.modality(m), m) if _few_values(part.modality(m), n_clusters) else e
+               for m, e in ((m1, e1), (m2, e2))]
         with step("clusters and exact PID"):
             estimate = cluster_pid(*raw, y, n_clusters=n_clusters, n_components=None, normalize=False, seed=seed)
         estimate.settings.update(reduce="learned", embed_dim=embed_dim)
     else:  # the recipe; a modality with at most n_clusters distinct values is used as it is
         with step("clusters and exact PID"):
-            estimate = cluster_pid(part.modality(m1), part.modality(m2), y, n_clusters=n_clusters,
-                                   n_components=n_components, seed=seed)
+            estimate = cluster_pid(flat_features(part.modality(m1), m1), flat_features(part.modality(m2), m2), y,
+                                   n_clusters=n_clusters, n_components=n_components, seed=seed)
         estimate.settings.update(reduce="pca" if reduce == "pca" else "none: few distinct values")
     estimate.settings.update(dataset=ds.name, modalities=[m1, m2], split=split)
     return estimate
@@ -141,6 +143,8 @@ def dataset_pid(dataset: MultimodalDataset, modalities: list[str] | None = None,
 
 def _few_values(x: torch.Tensor, n_clusters: int) -> bool:
     """Whether the samples take at most ``n_clusters`` distinct values (then they need no reduction)."""
+    if isinstance(x, Padded):
+        return False
     return len(torch.unique(x.reshape(len(x), -1), dim=0)) <= n_clusters
 
 

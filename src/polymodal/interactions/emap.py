@@ -40,6 +40,7 @@ from polymodal.progress import new_progress
 from polymodal.timing import step
 from polymodal.checks import positive_int
 from polymodal.errors import ConfigError, ShapeError
+from polymodal.data.padded import Padded
 
 PairFunction = Callable[[dict[str, Tensor]], Tensor]
 
@@ -88,9 +89,9 @@ def _check_features(features: Mapping[str, Tensor]) -> tuple[list[str], int]:
     names = list(features)
     if len(names) < 2:
         raise ConfigError(f"EMAP needs at least two modalities, got {names}")
-    bad = [m for m, x in features.items() if not isinstance(x, Tensor)]
+    bad = [m for m, x in features.items() if not isinstance(x, (Tensor, Padded))]
     if bad:
-        raise ConfigError(f"features {bad} must be torch tensors, got {[type(features[m]).__name__ for m in bad]}")
+        raise ConfigError(f"features {bad} must be torch tensors (or Padded sequences), got {[type(features[m]).__name__ for m in bad]}")
     n = len(next(iter(features.values())))
     if any(len(x) != n for x in features.values()) or n < 1:
         raise ShapeError(f"every modality needs the same number of examples, got {({m: len(x) for m, x in features.items()})}")
@@ -209,7 +210,7 @@ def _model_dtype(model: torch.nn.Module) -> torch.dtype | None:
 def _as_model_dtype(model: torch.nn.Module, inputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
     """Floating inputs cast to the model's parameter dtype (a float64 batch into a float32 model)."""
     dtype = _model_dtype(model)
-    return {m: x.to(dtype) if dtype is not None and isinstance(x, Tensor) and x.is_floating_point() else x
+    return {m: x.to(dtype) if dtype is not None and isinstance(x, (Tensor, Padded)) and x.dtype.is_floating_point else x
             for m, x in inputs.items()}
 
 

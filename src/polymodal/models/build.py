@@ -21,6 +21,7 @@ from polymodal.fusion.registry import READS_TOKENS, make_fusion
 from polymodal.models.dynamic import DynamicMultimodalModel, encoder_flops
 from polymodal.models.encoders import make_encoder
 from polymodal.models.imputer import TranslationImputer
+from polymodal.models.missing import blank_input
 from polymodal.models.heterogeneity_aware import HETEROGENEITY_AWARE, build_heterogeneity_aware_model, resolve_options
 from polymodal.models.multimodal import MultimodalModel
 from polymodal.models.tokenizers import make_tokenizer
@@ -44,6 +45,9 @@ class ModelConfig:
             strategy; train it with modality dropout).
         imputer: hidden width of a translation network that predicts a modality's embedding
             from the others (the ``impute`` strategy; 0 for linear); ``None`` for none.
+        sequence_encoder: encoder of sequence and text modalities, ``"gru"``, ``"cnn"`` or
+            ``"transformer"`` (see :mod:`polymodal.models.sequence_encoders`); ``None`` for the
+            kind's default (GRU for sequences, Transformer for text).
     """
 
     modalities: list[dict[str, Any]]
@@ -55,6 +59,14 @@ class ModelConfig:
     dropout: float = 0.1
     missing_token: bool = False
     imputer: int | None = None
+    sequence_encoder: str | None = None
+
+    def __post_init__(self) -> None:
+        from polymodal.models.sequence_encoders import SEQUENCE_ENCODERS
+
+        if self.sequence_encoder is not None and self.sequence_encoder not in SEQUENCE_ENCODERS:
+            raise ConfigError(f"sequence_encoder: {self.sequence_encoder!r} is unknown; choose from "
+                              f"{', '.join(SEQUENCE_ENCODERS)}")
 
     @classmethod
     def for_dataset(cls, dataset: MultimodalDataset, fusion: str, **kwargs: Any) -> "ModelConfig":
@@ -63,7 +75,7 @@ class ModelConfig:
         Heterogeneity-aware fusion's ``measured`` groups are read from their file here, so the
         configuration (and a checkpoint made from it) holds the groups themselves.
         """
-        mods = [{"name": s.name, "kind": s.kind, "shape": list(s.shape)} for s in dataset.modalities.values()]
+        mods = [s.to_dict() for s in dataset.modalities.values()]
         if fusion == HETEROGENEITY_AWARE:
             kwargs["fusion_options"] = resolve_options(kwargs.get("fusion_options", {}), list(dataset.modalities))
         return cls(modalities=mods, num_classes=dataset.num_classes, fusion=fusion, **kwargs)
@@ -95,6 +107,7 @@ def build_model(config: ModelConfig) -> MultimodalModel:
     shapes, and (if the config asks) learned missing embeddings and an imputer."""
     model = build_architecture(config)
     model.input_shapes = {m["name"]: tuple(m["shape"]) for m in config.modalities}
+    model.input_kinds = {m["name"]: m["kind"] for m in config.modalities}
     if config.missing_token or config.imputer is not None:
         shapes = embedding_shapes(model)
         if config.missing_token:
@@ -110,7 +123,10 @@ def embedding_shapes(model: MultimodalModel) -> dict[str, tuple[int, ...]]:
     assert model.input_shapes is not None
     was_training = model.training
     model.eval()
-    shapes = {m: tuple(enc(torch.zeros(1, *model.input_shapes[m])).shape[1:]) for m, enc in model.encoders.items()}
+    kinds = model.input_kinds or {}
+    like = torch.zeros(())
+    shapes = {m: tuple(enc(blank_input(kinds.get(m, "vector"), 1, model.input_shapes[m], like)).shape[1:])
+              for m, enc in model.encoders.items()}
     model.train(was_training)
     return shapes
 
@@ -130,7 +146,7 @@ def build_architecture(config: ModelConfig) -> MultimodalModel:
     """
     from polymodal.fission.registry import FISSION_MODELS, build_fission_model  # fission models build on this module
 
-    specs = [ModalitySpec(m["name"], m["kind"], tuple(m["shape"])) for m in config.modalities]
+    specs = [ModalitySpec.from_dict(m) for m in config.modalities]
     make_head = lambda d: mlp_head(d, config.hidden_dim, config.num_classes, config.dropout)  # noqa: E731
     if config.fusion == HETEROGENEITY_AWARE:
         return build_heterogeneity_aware_model(specs, config.embed_dim, config.hidden_dim, config.dropout, make_head,
@@ -138,7 +154,8 @@ def build_architecture(config: ModelConfig) -> MultimodalModel:
     if config.fusion in READS_TOKENS:
         encoders = {s.name: make_tokenizer(s, config.embed_dim) for s in specs}
     else:
-        encoders = {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout) for s in specs}
+        encoders = {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout, config.sequence_encoder)
+                    for s in specs}
     dims = {s.name: config.embed_dim for s in specs}
     if config.fusion in FISSION_MODELS:
         return build_fission_model(config.fusion, encoders, dims, {s.name: s.shape for s in specs}, config.hidden_dim,

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from polymodal.data.dataset import ModalitySpec
-from polymodal.errors import ConfigError
+from polymodal.data.kinds import get_kind
 
 
 class MLPEncoder(nn.Module):
@@ -64,10 +64,13 @@ class LeNetEncoder(nn.Module):
         return self.head(self.features(x.contiguous(memory_format=torch.channels_last)))
 
 
-def make_encoder(spec: ModalitySpec, out_dim: int, hidden_dim: int = 128, dropout: float = 0.0) -> nn.Module:
-    """The default encoder for a modality: an MLP for vectors, a LeNet for images and spectrograms."""
-    if spec.kind == "vector":
-        return MLPEncoder(spec.shape[0], out_dim, hidden_dim, dropout)
-    if spec.kind in ("image", "spectrogram"):
-        return LeNetEncoder(spec.shape, out_dim)  # type: ignore[arg-type]
-    raise ConfigError(f"modality {spec.name!r}: no encoder for kind {spec.kind!r}")
+def make_encoder(spec: ModalitySpec, out_dim: int, hidden_dim: int = 128, dropout: float = 0.0,
+                 sequence_encoder: str | None = None) -> nn.Module:
+    """The default encoder of the modality's kind (see :mod:`polymodal.data.kinds`): an MLP for
+    vectors, a LeNet for images and spectrograms, a GRU for sequences (or ``sequence_encoder``:
+    ``"gru"``, ``"cnn"``, ``"transformer"``), token embeddings and a Transformer for text.
+
+    Returns:
+        A module ``(B, *shape) -> (B, out_dim)``.
+    """
+    return get_kind(spec.kind, spec.name).encoder(spec, out_dim, hidden_dim, dropout, sequence_encoder)

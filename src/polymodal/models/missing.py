@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import torch
 
+from polymodal.data.kinds import get_kind
+from polymodal.data.padded import Padded, blank
 from polymodal.errors import ConfigError, ShapeError
 
 if TYPE_CHECKING:
@@ -59,13 +61,16 @@ class Presence:
         check_strategy(self.strategy)
 
     def resolve(self, inputs: Mapping[str, torch.Tensor], shapes: Mapping[str, Sequence[int]] | None,
-                modalities: Sequence[str]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+                modalities: Sequence[str], kinds: Mapping[str, str] | None = None
+                ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """Every modality's input and mask: absent keys get zeros of the declared input shape.
 
         Args:
             inputs: ``{m: (B, *shape_m)}`` for the modalities given.
             shapes: ``{m: shape_m}`` of every modality the model reads (for absent keys).
             modalities: the modalities the model reads.
+            kinds: ``{m: kind}`` (a sequence or text modality is completed as a
+                :class:`~polymodal.data.padded.Padded` of one zero step); default ``vector``-like.
 
         Returns:
             ``({m: (B, *shape_m)}, {m: (B,) bool})`` over ``modalities``.
@@ -88,13 +93,21 @@ class Presence:
                 if shapes is None or m not in shapes:
                     raise ShapeError(f"modality {m!r} is missing and the model does not declare its input shape; "
                                      "pass it with a presence mask instead")
-                full[m] = ref.new_zeros(batch, *shapes[m])
+                full[m] = blank_input(kinds.get(m, "vector") if kinds else "vector", batch, shapes[m], ref)
                 masks[m] = torch.zeros(batch, dtype=torch.bool, device=ref.device)
             if masks[m].shape != (batch,):
                 raise ShapeError(f"presence mask of {m!r} has shape {tuple(masks[m].shape)}, expected ({batch},)")
         if batch and not bool(torch.stack(list(masks.values())).any(0).all()):
             raise ShapeError("an example has none of its modalities present; at least one must remain")
         return full, masks
+
+
+def blank_input(kind: str, batch: int, shape: Sequence[int], like: torch.Tensor | Padded) -> torch.Tensor | Padded:
+    """Zeros standing for an absent modality of ``kind``, on the device of ``like`` (floats in its
+    dtype when it has one, int64 token ids for text)."""
+    entry = get_kind(kind)
+    dtype = torch.long if entry.integer else (like.dtype if like.dtype.is_floating_point else torch.get_default_dtype())
+    return blank(batch, shape, entry.padded, dtype, like.device)
 
 
 def fill_missing(model: "MultimodalModel", embeddings: dict[str, torch.Tensor], masks: Mapping[str, torch.Tensor],

@@ -32,6 +32,8 @@ class MultimodalModel(nn.Module):
         self.head = head
         #: ``{m: input shape}``, so that an absent key can be completed (set by ``build_model``).
         self.input_shapes: dict[str, tuple[int, ...]] | None = None
+        #: ``{m: modality kind}`` (set by ``build_model``), so that an absent sequence is completed as one.
+        self.input_kinds: dict[str, str] | None = None
         #: learned missing embeddings ``{m: (*e_m)}`` (strategy ``token``), if the model has them.
         self.missing_tokens: nn.ParameterDict | None = None
         #: a :class:`~polymodal.models.imputer.TranslationImputer` (strategy ``impute``), if the model has one.
@@ -64,7 +66,7 @@ class MultimodalModel(nn.Module):
         if presence is None:
             self.check_present(inputs)
             return {m: enc(inputs[m]) for m, enc in self.encoders.items()}, None
-        full, masks = presence.resolve(inputs, self.input_shapes, self.modalities)
+        full, masks = presence.resolve(inputs, self.input_shapes, self.modalities, self.input_kinds)
         return fill_missing(self, {m: enc(full[m]) for m, enc in self.encoders.items()}, masks, presence), masks
 
     def fuse(self, embeddings: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None,

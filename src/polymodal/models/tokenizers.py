@@ -8,6 +8,8 @@ import torch
 from torch import nn
 
 from polymodal.data.dataset import ModalitySpec
+from polymodal.data.kinds import get_kind
+from polymodal.data.padded import Padded
 from polymodal.errors import ConfigError
 
 #: Patches per side that :class:`PatchTokenizer` aims for by default (7 x 7 = 49 tokens).
@@ -57,10 +59,37 @@ class VectorTokenizer(nn.Module):
         return self.embed(x).unsqueeze(1)
 
 
+class StepTokenizer(nn.Module):
+    """Every step of a sequence as a token, with sinusoidal positions:
+    ``Padded (B, T, d) -> Padded (B, T, dim)``, ``t_s = embed(x_s) + PE(s)``; the lengths are kept.
+
+    Args:
+        in_dim: feature size ``d`` of a step.
+        dim: token size.
+        embed: the step embedding (default: linear ``x W + b``).
+    """
+
+    def __init__(self, in_dim: int, dim: int, embed: nn.Module | None = None) -> None:
+        super().__init__()
+        self.embed = embed if embed is not None else nn.Linear(in_dim, dim)
+        self.out_dim = dim
+
+    def forward(self, x: Padded | torch.Tensor) -> Padded:
+        from polymodal.fusion.cross_modal_transformer import sinusoidal_positions
+
+        x = x if isinstance(x, Padded) else Padded.full(x)
+        h = self.embed(x.values)
+        return Padded(h + sinusoidal_positions(h.shape[1], self.out_dim, h.device).to(h.dtype), x.lengths)
+
+
+class TextTokenizer(StepTokenizer):
+    """Token ids as trainable embeddings with sinusoidal positions: ``Padded (B, T) -> Padded (B, T, dim)`` (id 0 is padding)."""
+
+    def __init__(self, vocab_size: int, dim: int) -> None:
+        super().__init__(0, dim, nn.Embedding(vocab_size, dim, padding_idx=0))
+
+
 def make_tokenizer(spec: ModalitySpec, dim: int) -> nn.Module:
-    """Patches for images and spectrograms, one token for vectors."""
-    if spec.kind == "vector":
-        return VectorTokenizer(spec.shape[0], dim)
-    if spec.kind in ("image", "spectrogram"):
-        return PatchTokenizer(spec.shape, dim)  # type: ignore[arg-type]
-    raise ConfigError(f"modality {spec.name!r}: no tokenizer for kind {spec.kind!r}")
+    """The tokenizer of the modality's kind (see :mod:`polymodal.data.kinds`): patches for images
+    and spectrograms, one token for vectors, one per step or token for sequences and text."""
+    return get_kind(spec.kind, spec.name).tokenizer(spec, dim)

@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from polymodal.data.padded import Padded
 from polymodal.data.dataset import MultimodalDataset, MultimodalSplit
 from polymodal.errors import ConfigError
 from polymodal.robustness.perturbations import PerturbContext, Perturbation, check_level, get_perturbation
@@ -25,8 +26,14 @@ class Corruption:
 
 
 def perturb_context(split: MultimodalSplit, modality: str) -> PerturbContext:
-    """What a perturbation of ``modality`` may know from the training split: per-feature mean and std of vectors."""
+    """What a perturbation of ``modality`` may know from the training split: per-feature mean and std of
+    vectors (of a sequence, over its true steps)."""
     x = split.modality(modality)
+    if isinstance(x, Padded):  # a sequence: statistics of its true steps
+        if not x.values.is_floating_point():
+            return PerturbContext()
+        steps = x.values[x.mask]
+        return PerturbContext(feature_mean=steps.mean(0), feature_std=steps.std(0))
     if x.dim() != 2:
         return PerturbContext()
     return PerturbContext(feature_mean=x.mean(0), feature_std=x.std(0))

@@ -103,11 +103,15 @@ def recorded_dataset(path: str | Path) -> tuple[str, dict[str, Any]]:
     bench, run = BenchLayout(Path(path)), RunLayout(Path(path))
     if bench.results.is_file():
         s = bench.read_results()["settings"]
-        return s["dataset"], dict(s.get("dataset_options", {}))
-    if run.result.is_file():
+        name, options = s["dataset"], dict(s.get("dataset_options", {}))
+    elif run.result.is_file():
         r = json.loads(run.result.read_text())
-        return r["dataset"], {"seed": r.get("train_config", {}).get("seed", 0)}
-    raise DataFileError(f"--run {path}: no results.json (bench) or result.json (run) here; pass a polymodal --out folder")
+        name, options = r["dataset"], r.get("dataset_options", {"seed": r.get("train_config", {}).get("seed", 0)})
+    else:
+        raise DataFileError(f"--run {path}: no results.json (bench) or result.json (run) here; pass a polymodal --out folder")
+    if "path" in options:  # a user's .npz or manifest: loaded again from its file
+        return options["path"], {"seed": options.get("seed", 0)}
+    return name, {k: v for k, v in options.items() if k != "class_names"}
 
 
 def missing_subsets(modalities: Sequence[str], requested: Sequence[Sequence[str]] | None = None) -> list[tuple[str, ...]]:

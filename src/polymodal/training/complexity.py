@@ -13,6 +13,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from polymodal.data.loader import batch_loader
+from polymodal.data.padded import Padded
 
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
@@ -63,7 +64,7 @@ class PeakMemory:
 
 def to_device(batch: Any, device: torch.device) -> Any:
     """Move a (nested dict of) tensor batch to ``device``."""
-    if isinstance(batch, torch.Tensor):
+    if isinstance(batch, (torch.Tensor, Padded)):
         return batch.to(device)
     if isinstance(batch, dict):
         return {k: to_device(v, device) for k, v in batch.items()}

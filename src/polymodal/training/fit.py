@@ -322,6 +322,7 @@ def fit(
         test = evaluate(model, dataset.splits["test"], device=device)
     result: dict[str, Any] = {
         "dataset": dataset.name,
+        "dataset_options": {k: v for k, v in dataset.options.items() if k != "class_names"},
         "modalities": list(dataset.modalities),
         "fusion": model_config.fusion,
         "seed": train_config.seed,

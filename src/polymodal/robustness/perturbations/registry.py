@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from polymodal.errors import ConfigError
-from polymodal.robustness.perturbations import audio, image, vector
+from polymodal.robustness.perturbations import audio, image, sequence, vector
 from polymodal.robustness.perturbations.base import Perturbation
 
 PERTURBATIONS: dict[str, dict[str, Perturbation]] = {
@@ -24,10 +24,15 @@ PERTURBATIONS: dict[str, dict[str, Perturbation]] = {
         "gaussian": Perturbation("gaussian", "vector", vector.gaussian_noise),
         "dropout": Perturbation("dropout", "vector", vector.feature_dropout),
     },
+    "sequence": {
+        "gaussian": Perturbation("gaussian", "sequence", sequence.step_noise),
+        "frame-drop": Perturbation("frame-drop", "sequence", sequence.padded_frame_dropping),
+        "truncate": Perturbation("truncate", "sequence", sequence.padded_truncation),
+    },
 }
 
 #: the perturbation ``polymodal robustness`` applies to a kind unless told otherwise
-DEFAULT_PERTURBATION = {"image": "gaussian", "spectrogram": "snr", "vector": "gaussian"}
+DEFAULT_PERTURBATION = {"image": "gaussian", "spectrogram": "snr", "vector": "gaussian", "sequence": "gaussian"}
 
 
 def get_perturbation(kind: str, name: str | None = None, argument: str = "--perturbation") -> Perturbation:

@@ -1,7 +1,9 @@
 """Sequence perturbations: ``(B, T, d)`` padded sequences with their lengths.
 
-They act on a sequence and its ``(B,)`` true lengths and return both; the ``sequence``
-modality kind that feeds them arrives with the open data layer.
+:func:`frame_dropping` and :func:`truncation` act on a sequence and its ``(B,)`` true lengths and
+return both; the registry's entries for the ``sequence`` kind take and return a
+:class:`~polymodal.data.padded.Padded` (:func:`padded_frame_dropping`, :func:`padded_truncation`,
+:func:`step_noise`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 import math
 
 import torch
+
+from polymodal.data.padded import Padded
+from polymodal.robustness.perturbations.base import PerturbContext, normal_like
 
 
 def frame_dropping(x: torch.Tensor, lengths: torch.Tensor, p: float, generator: torch.Generator
@@ -37,3 +42,21 @@ def truncation(x: torch.Tensor, lengths: torch.Tensor, p: float, generator: torc
     new_lengths = torch.clamp(torch.tensor([math.ceil((1 - p) * int(n)) for n in lengths.cpu()]), min=1)
     mask = torch.arange(x.shape[1])[None, :] < new_lengths[:, None]
     return x * mask.to(x).unsqueeze(-1), new_lengths.to(lengths)
+
+
+def padded_frame_dropping(x: Padded, p: float, generator: torch.Generator, context: PerturbContext) -> Padded:
+    """Each true step dropped with probability ``p`` (at least one kept), the rest closing up: :func:`frame_dropping`."""
+    return Padded(*frame_dropping(x.values, x.lengths, p, generator))
+
+
+def padded_truncation(x: Padded, p: float, generator: torch.Generator, context: PerturbContext) -> Padded:
+    """The last fraction ``p`` of each sequence cut off: :func:`truncation`."""
+    return Padded(*truncation(x.values, x.lengths, p, generator))
+
+
+def step_noise(x: Padded, p: float, generator: torch.Generator, context: PerturbContext) -> Padded:
+    """Gaussian noise on every true step, scaled by each feature's training s.d.: ``x'_t = x_t + p sigma eps_t``;
+    the padding stays zero."""
+    std = context.feature_std.to(x.values) if context.feature_std is not None else torch.ones(x.values.shape[-1]).to(x.values)
+    noise = p * std * normal_like(x.values, generator) * x.mask.unsqueeze(-1).to(x.values)
+    return Padded(x.values + noise, x.lengths)
