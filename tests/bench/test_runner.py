@@ -91,3 +91,23 @@ def test_a_fusion_too_large_for_the_data_set_is_reported_not_fatal(data_dir, tmp
     assert "tensor" not in results["methods"] and "low-rank" in results["methods"]
     weights = 65**6 * 64  # prod(d_m + 1) x output size, six 64-dimensional embeddings
     assert f"{weights:,}" in results["skipped"]["tensor"] and "low-rank" in results["skipped"]["tensor"]
+
+
+def test_identity_has_neither_training_seeds_nor_data_location(digits, tmp_path):
+    """Seeds added in another process (--seeds 2) and a moved data file both resume the same bench."""
+    import shutil
+
+    from polymodal.data import load_dataset
+
+    first_home = digits.to_npz(tmp_path / "a" / "d.npz")
+    config = TrainConfig(epochs=1, accelerator="cpu")
+    out = tmp_path / "bench"
+    run_bench(load_dataset(str(first_home)), ["early"], config, out, seeds=[0])
+    moved = tmp_path / "b" / "d.npz"
+    moved.parent.mkdir()
+    shutil.move(first_home, moved)
+    results = run_bench(load_dataset(str(moved)), ["early"], config, out, seeds=[2])
+    assert sorted(results["runs"]["early"]) == ["0", "2"] and results["seeds"] == [0, 2]
+    assert results["settings"]["dataset_options"]["path"] == str(moved)
+    with pytest.raises(ConfigError, match="other settings"):  # another split is another bench
+        run_bench(load_dataset(str(moved), seed=1), ["early"], config, out, seeds=[0])

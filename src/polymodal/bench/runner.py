@@ -66,6 +66,21 @@ def parse_seeds(spec: str | Sequence[int]) -> list[int]:
     return list(dict.fromkeys(seeds))
 
 
+#: dataset options that say where the data lives, not what it is (left out of a bench's identity)
+LOCATION_OPTIONS = ("data_dir", "path", "cache_dir")
+
+
+def bench_identity(settings: dict[str, Any]) -> dict[str, Any]:
+    """What makes two benches the same bench: ``settings`` without the training seed and the data's
+    location, so that seeds can be added in another process and a data folder can move without
+    blocking a resume. The split seed (a dataset option) stays: it changes the data."""
+    identity = json.loads(json.dumps(settings))
+    identity.get("train_config", {}).pop("seed", None)
+    for key in LOCATION_OPTIONS:
+        identity.get("dataset_options", {}).pop(key, None)
+    return identity
+
+
 def _settings(dataset: MultimodalDataset, train_config: TrainConfig, model_options: dict[str, Any]) -> dict[str, Any]:
     return {"dataset": dataset.name, "dataset_options": dataset.options, "train_config": asdict(train_config),
             "model_options": model_options}
@@ -125,7 +140,7 @@ def run_bench(
     runs: dict[str, dict[str, Any]] = {}
     if results_path.is_file():
         previous = json.loads(results_path.read_text())
-        if previous.get("settings") != json.loads(json.dumps(settings)) or "runs" not in previous:
+        if "runs" not in previous or bench_identity(previous.get("settings", {})) != bench_identity(settings):
             raise ConfigError(
                 f"--out {out_dir} holds a benchmark made with other settings; use another --out or delete that folder"
             )
