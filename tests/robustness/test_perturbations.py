@@ -6,28 +6,47 @@ import numpy as np
 import pytest
 import torch
 
+from polymodal.data.padded import Padded
 from polymodal.errors import ConfigError
 from polymodal.robustness.perturbations import PERTURBATIONS, PerturbContext, get_perturbation
 from polymodal.robustness.perturbations.audio import snr_db
 from polymodal.robustness.perturbations.sequence import frame_dropping, truncation
 
-SHAPES = {"image": (6, 1, 28, 28), "spectrogram": (6, 1, 40, 50), "vector": (6, 12)}
+SHAPES = {"image": (6, 1, 28, 28), "spectrogram": (6, 1, 40, 50), "vector": (6, 12), "sequence": (6, 9, 3)}
 
 
 def context_for(kind, x):
+    if kind == "sequence":
+        steps = x.values[x.mask]
+        return PerturbContext(feature_mean=steps.mean(0), feature_std=steps.std(0))
     return PerturbContext(feature_mean=x.mean(0), feature_std=x.std(0)) if kind == "vector" else PerturbContext()
+
+
+def example(kind):
+    x = torch.randn(SHAPES[kind], generator=torch.Generator().manual_seed(0))
+    if kind != "sequence":
+        return x
+    lengths = torch.tensor([9, 7, 5, 3, 2, 1])
+    return Padded(x * (torch.arange(9)[None, :, None] < lengths[:, None, None]), lengths)
+
+
+def same(a, b):
+    if isinstance(a, Padded):
+        return torch.equal(a.values, b.values) and torch.equal(a.lengths, b.lengths)
+    return torch.equal(a, b)
 
 
 @pytest.mark.parametrize("kind,name", [(k, n) for k, table in PERTURBATIONS.items() for n in table])
 def test_every_perturbation_is_the_identity_at_level_zero_and_changes_the_input_above(kind, name):
-    x = torch.randn(SHAPES[kind], generator=torch.Generator().manual_seed(0))
+    x = example(kind)
     pert = PERTURBATIONS[kind][name]
     ctx = context_for(kind, x)
-    assert torch.equal(pert(x, 0.0, torch.Generator().manual_seed(1), ctx), x)
+    assert same(pert(x, 0.0, torch.Generator().manual_seed(1), ctx), x)
     y = pert(x, 0.5, torch.Generator().manual_seed(1), ctx)
-    assert y.shape == x.shape and not torch.equal(y, x) and torch.isfinite(y).all()
+    values = y.values if isinstance(y, Padded) else y
+    assert y.shape == x.shape and not same(y, x) and torch.isfinite(values).all()
     again = pert(x, 0.5, torch.Generator().manual_seed(1), ctx)
-    assert torch.equal(y, again)  # a pure function of (batch, level, generator)
+    assert same(y, again)  # a pure function of (batch, level, generator)
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
