@@ -38,7 +38,8 @@ def main() -> None:
     from polymodal.data.registry import load_dataset
     from polymodal.interactions.emap import model_emap
     from polymodal.io import atomic_write_text
-    from polymodal.models.build import ModelConfig, build_model
+    from polymodal.catalog import build_model
+    from polymodal.models.build import ModelConfig
     from polymodal.training.checkpoint import load_model
 
     ds = load_dataset("avmnist", args.data_dir, seed=0)

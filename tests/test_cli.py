@@ -119,14 +119,17 @@ def test_bench_split_seed_keeps_the_split_while_the_training_seed_changes(tmp_pa
     assert list(runs["split0"]["runs"]["early"]) == ["3"] and runs["split0"]["settings"]["train_config"]["seed"] == 3
 
 
-def test_fusions_lists_every_registered_fusion():
-    from polymodal.fusion import fusion_names
+def test_fusions_lists_every_model_of_the_catalog(monkeypatch):
+    from polymodal.catalog import CATALOG
 
+    monkeypatch.setenv("COLUMNS", "240")
     proc = polymodal("fusions")
     assert proc.returncode == 0, proc.stderr
-    for name in fusion_names():
-        assert name in proc.stdout
-    assert "LowRankFusion" in proc.stdout and "raw patches" in proc.stdout
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.count("│") > 3}
+    rows.pop("", None)  # the continuation lines of a long summary
+    assert list(rows) == list(CATALOG)
+    assert "LowRankFusion:" in rows["low-rank"] and " tokens " in rows["raw"] and " fission " in rows["factorized"]
+    assert " no " in rows["heterogeneity-aware"] and " yes " in rows["tensor"]
 
 
 def test_pid_prints_the_terms_and_writes_json_and_a_chart(tmp_path):

@@ -16,8 +16,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from polymodal.errors import ConfigError, PolymodalError
+from polymodal.models.names import IN_ALL, MODEL_NAMES
 from polymodal.progress import progress_enabled
+from polymodal.threads import configure_threads
 from polymodal.timing import step, write_step_times
+from polymodal.training.config import train_defaults
 
 app = typer.Typer(
     help="polymodal: multimodal representation learning (fusion, coordination, fission).",
@@ -32,21 +35,27 @@ DatasetOpt = typer.Option("digits", "--dataset", help="digits, bits-and|or|xor, 
 DataDirOpt = typer.Option(None, "--data-dir", help="Folder with mnist/, fsdd/recordings/, mfeat/ (default: $POLYMODAL_DATA_DIR).")
 SnrOpt = typer.Option("-10", "--snr", help="avmnist: audio signal-to-noise ratio in dB, or 'clean'.")
 CacheOpt = typer.Option(None, "--cache-dir", help="avmnist: where the built data set is cached.")
-EpochsOpt = typer.Option(30, "--epochs", min=1, help="Maximum epochs.")
+#: TrainConfig's defaults: a training flag left out takes its value from --option, --config, or here
+TRAIN_DEFAULTS = train_defaults()
+EpochsOpt = typer.Option(None, "--epochs", min=1, help=f"Maximum epochs (default {TRAIN_DEFAULTS['epochs']}).")
 SeedOpt = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling.")
-LrOpt = typer.Option(1e-3, "--lr", help="Adam learning rate.")
-PatienceOpt = typer.Option(8, "--patience", min=0, help="Early stopping: epochs without a better validation score.")
-AcceleratorOpt = typer.Option("auto", "--accelerator", help="Passed to Lightning: cpu, gpu, auto, ...")
-DevicesOpt = typer.Option("1", "--devices", help="Passed to Lightning: a count, a list or 'auto'.")
-StrategyOpt = typer.Option("auto", "--strategy", help="Passed to Lightning: auto, ddp, ...")
-NumNodesOpt = typer.Option(1, "--num-nodes", min=1, help="Passed to Lightning.")
+LrOpt = typer.Option(None, "--lr", help=f"Adam learning rate (default {TRAIN_DEFAULTS['lr']:g}).")
+PatienceOpt = typer.Option(None, "--patience", min=0, help="Early stopping: epochs without a better validation score "
+                           f"(default {TRAIN_DEFAULTS['patience']}).")
+BatchSizeOpt = typer.Option(None, "--batch-size", min=1, help=f"Samples per batch (default {TRAIN_DEFAULTS['batch_size']}).")
+AcceleratorOpt = typer.Option(None, "--accelerator", help="Passed to Lightning: cpu, gpu, auto, ... (default auto).")
+DevicesOpt = typer.Option(None, "--devices", help="Passed to Lightning: a count, a list or 'auto' (default 1).")
+StrategyOpt = typer.Option(None, "--strategy", help="Passed to Lightning: auto, ddp, ... (default auto).")
+NumNodesOpt = typer.Option(None, "--num-nodes", min=1, help="Passed to Lightning (default 1).")
+ConfigFileOpt = typer.Option(None, "--config", help="A TOML file of KEY = VALUE settings, the keys of --option "
+                             "(a [NAME] table scopes the options of the model NAME); flags and --option override it.")
 #: ``bench`` rewrites its reports (plots, HTML) at most this often while it runs, and once at the end.
 REPORT_INTERVAL_S = 30.0
 ResumeOpt = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out.")
 AugmentOpt = typer.Option(None, "--augment", help="Noise in training, MODALITY=PERTURBATION:LEVEL,..., e.g. image=gaussian:0.3,audio=snr:0.5 (polymodal robustness --list).")
-AugmentScheduleOpt = typer.Option("constant", "--augment-schedule", help="constant, or linear (the level ramps up over the epochs).")
-ModalityDropoutOpt = typer.Option(0.0, "--modality-dropout", help="Drop each modality of a training example with this probability in [0, 1) (one always stays).")
-MissingStrategyOpt = typer.Option("zero", "--missing-strategy", help="How dropped modalities are filled in training: zero, token (a learned embedding), drop (late, gated, mixture, additive, multiplicative) or impute (with --imputer).")
+AugmentScheduleOpt = typer.Option(None, "--augment-schedule", help="constant (default), or linear (the level ramps up over the epochs).")
+ModalityDropoutOpt = typer.Option(None, "--modality-dropout", help="Drop each modality of a training example with this probability in [0, 1) (one always stays; default 0).")
+MissingStrategyOpt = typer.Option(None, "--missing-strategy", help="How dropped modalities are filled in training: zero (default), token (a learned embedding), drop (late, gated, mixture, additive, multiplicative) or impute (with --imputer).")
 ImputerOpt = typer.Option(None, "--imputer", help="Give the model a translation imputer (strategy impute), trained joint or after.")
 SequenceEncoderOpt = typer.Option(None, "--sequence-encoder", help="Encoder of sequence and text modalities: gru, cnn or transformer (default: gru for sequences, transformer for text).")
 
@@ -75,44 +84,85 @@ def _devices(value: str) -> int | str:
     return int(value) if value.isdigit() else value
 
 
-def _train_config(epochs: int, batch_size: int, lr: float, patience: int, seed: int,
-                  accelerator: str, devices: str, strategy: str, num_nodes: int, robust: dict | None = None):
-    with step("imports"):
-        from polymodal.training.fit import TrainConfig
-
-    return TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed,
-                       accelerator=accelerator, devices=_devices(devices), strategy=strategy, num_nodes=num_nodes,
-                       **(robust or {}))
-
-
+#: --option keys that a flag of the command sets instead
+RESERVED_KEYS = {"seed": "--seed", "modalities": "--modalities", "num_classes": "the data set", "fusion": "--fusion",
+                 "fusion_options": "--option KEY=VALUE", "method": "--method"}
+#: coordinate's batch size unless --batch-size, --option or --config set one
+COORDINATION_BATCH_SIZE = 128
 #: hidden width of the imputer that --imputer gives a model
 IMPUTER_HIDDEN = 128
 
 
-def _robust_options(augment: Optional[str], schedule: str, dropout: float, missing: str, imputer: Optional[str]
-                    ) -> tuple[dict, dict]:
-    """``(TrainConfig fields, ModelConfig fields)`` of the robust-training options."""
-    from polymodal.robustness.corrupt import parse_augment
+def _settings(flags: dict, option: Optional[list[str]], config_file: Optional[Path], targets: dict
+              ) -> tuple[dict[str, dict], dict]:
+    """Merge ``--config``, ``--option`` and the flags given: ``({target: {field: value}}, {other key: value})``.
 
-    aug = {m: f"{n}:{lv:g}" for m, (n, lv) in parse_augment(augment).items()}
-    train = {"augment": aug, "augment_schedule": schedule, "modality_dropout": dropout, "missing_strategy": missing,
-             "impute": imputer}
-    model = {}
-    if missing == "token":
-        model["missing_token"] = True
-    if imputer is not None:
-        model["imputer"] = IMPUTER_HIDDEN
-    return train, model
+    ``targets`` maps ``"train"`` and the command's other configuration to their settable field
+    names (:func:`polymodal.options.split_options`); ``flags`` are TrainConfig fields (``None``: not given).
+    """
+    from polymodal.options import parse_options, read_config_file, split_options
+
+    options = read_config_file(config_file) if config_file is not None else {}
+    options.update(parse_options(option or []))
+    reserved = [k for k in options if k in RESERVED_KEYS]
+    if reserved:
+        raise ConfigError(f"--option {reserved[0]}: set it with {RESERVED_KEYS[reserved[0]]}")
+    found, rest = split_options(options, {n: [f for f in names if f not in RESERVED_KEYS] for n, names in targets.items()})
+    found["train"].update({k: v for k, v in flags.items() if v is not None})
+    return found, rest
+
+
+def _train_config(fields: dict, seed: int):
+    """A TrainConfig from merged settings (see :func:`_settings`), with the run's ``seed``."""
+    from polymodal.training.config import TrainConfig
+
+    fields = dict(fields, seed=seed)
+    if "devices" in fields:
+        fields["devices"] = _devices(str(fields["devices"]))
+    if isinstance(fields.get("augment"), str):
+        from polymodal.robustness.corrupt import parse_augment
+
+        fields["augment"] = {m: f"{n}:{lv:g}" for m, (n, lv) in parse_augment(fields["augment"]).items()}
+    return TrainConfig(**fields)
+
+
+def _robust_flags(augment: Optional[str], schedule: Optional[str], dropout: Optional[float], missing: Optional[str],
+                  imputer: Optional[str]) -> dict:
+    """The robust-training flags as TrainConfig fields (``None``: not given)."""
+    return {"augment": augment, "augment_schedule": schedule, "modality_dropout": dropout, "missing_strategy": missing,
+            "impute": imputer}
+
+
+def _model_fields_for_training(train: dict, model: dict) -> dict:
+    """``model`` with what the training asks of the model: a learned missing token for
+    ``missing_strategy=token``, an imputer for ``impute``."""
+    model = dict(model)
+    if train.get("missing_strategy") == "token":
+        model.setdefault("missing_token", True)
+    if train.get("impute") is not None:
+        model.setdefault("imputer", IMPUTER_HIDDEN)
+    return model
+
+
+def _model_targets() -> dict:
+    from polymodal.models.build import ModelConfig
+    from polymodal.options import field_names
+    from polymodal.training.config import TrainConfig
+
+    return {"train": field_names(TrainConfig), "model": field_names(ModelConfig)}
 
 
 @app.command()
 def bench(
     dataset: str = DatasetOpt,
     data_dir: Optional[Path] = DataDirOpt,
-    fusions: str = typer.Option("all", "--fusions", help="Comma-separated fusion names, or 'all'. With 'all' (20 "
-                                "models per seed) on 2 CPU cores: digits about 1 minute, avmnist about 90 minutes (there "
-                                "'late' alone, with its two baselines, about 9; docs/cli_defaults.md)."),
-    epochs: int = typer.Option(30, "--epochs", min=1, help="Maximum epochs per method (the time grows about linearly)."),
+    fusions: str = typer.Option("all", "--fusions", help=f"Comma-separated model names ({', '.join(MODEL_NAMES[1:])}), "
+                                f"or 'all' (the {len(IN_ALL)} fusions up to {IN_ALL[-1]}; with the unimodal baselines "
+                                f"{len(IN_ALL) + 2} models per seed on two modalities). With 'all' on 2 CPU cores: digits "
+                                "about 1 minute, avmnist about 90 minutes (there 'late' alone, with its two baselines, "
+                                "about 9; docs/cli_defaults.md)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Maximum epochs per method (the time grows about "
+                                         f"linearly; default {TRAIN_DEFAULTS['epochs']})."),
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling."),
     seeds: Optional[str] = typer.Option(
         None, "--seeds", help="Comma-separated training seeds, e.g. 0,1,2: accuracy is reported as mean ± s.d. "
@@ -121,21 +171,25 @@ def bench(
         None, "--split-seed", min=0, max=2**32 - 1, help="Seed of the data split (avmnist: also of the pairing and the "
         "noise). Default: the first of --seeds. Give it to add seeds in another process: --seeds 2 --split-seed 0."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/bench-<dataset>)."),
-    batch_size: int = typer.Option(64, "--batch-size", min=1),
-    lr: float = typer.Option(1e-3, "--lr"),
-    patience: int = typer.Option(8, "--patience", min=0, help="Early stopping: epochs without a better validation accuracy."),
+    batch_size: Optional[int] = BatchSizeOpt,
+    lr: Optional[float] = LrOpt,
+    patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
-    accelerator: str = typer.Option("auto", "--accelerator", help="Passed to Lightning: cpu, gpu, auto, ..."),
-    devices: str = typer.Option("1", "--devices", help="Passed to Lightning: a count, a list or 'auto'."),
-    strategy: str = typer.Option("auto", "--strategy", help="Passed to Lightning: auto, ddp, ..."),
-    num_nodes: int = typer.Option(1, "--num-nodes", min=1, help="Passed to Lightning."),
+    accelerator: Optional[str] = AcceleratorOpt,
+    devices: Optional[str] = DevicesOpt,
+    strategy: Optional[str] = StrategyOpt,
+    num_nodes: Optional[int] = NumNodesOpt,
     augment: Optional[str] = AugmentOpt,
-    augment_schedule: str = AugmentScheduleOpt,
-    modality_dropout: float = ModalityDropoutOpt,
-    missing_strategy: str = MissingStrategyOpt,
+    augment_schedule: Optional[str] = AugmentScheduleOpt,
+    modality_dropout: Optional[float] = ModalityDropoutOpt,
+    missing_strategy: Optional[str] = MissingStrategyOpt,
     imputer: Optional[str] = ImputerOpt,
     sequence_encoder: Optional[str] = SequenceEncoderOpt,
+    option: Optional[list[str]] = typer.Option(
+        None, "--option", help="KEY=VALUE: a ModelConfig or TrainConfig field (e.g. dropout=0.2, weight_decay=0), or "
+        "a model's own option scoped by its name (e.g. low-rank.rank=8); VALUE read as JSON, else text; repeatable."),
+    config_file: Optional[Path] = ConfigFileOpt,
 ) -> None:
     """Train the unimodal baselines and each fusion; write results.json, results.md and report.html."""
     with step("imports"):
@@ -144,14 +198,24 @@ def bench(
         from polymodal.bench.report import TERMINAL_COLUMNS, terminal_rows
         from polymodal.bench.runner import parse_seeds
 
+        from polymodal.options import scoped_model_options
+
     names = parse_fusions(fusions)
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
     seed = seed_list[0]
     out = out or Path("runs") / f"bench-{_slug(dataset)}"
-    robust, model_options = _robust_options(augment, augment_schedule, modality_dropout, missing_strategy, imputer)
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, accelerator=accelerator, devices=devices,
+                 strategy=strategy, num_nodes=num_nodes,
+                 **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
+    found, rest = _settings(flags, option, config_file, _model_targets())
+    model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
         model_options["sequence_encoder"] = sequence_encoder
-    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes, robust)
+    per_model = scoped_model_options(rest, names, known_fields=[*found["model"], *found["train"]] or ["ModelConfig and "
+                                     "TrainConfig fields"])
+    if per_model:
+        model_options["fusion_options"] = per_model
+    config = _train_config(found["train"], seed)
     ds = _load(dataset, data_dir, seed if split_seed is None else split_seed, snr, cache_dir)
     command = "polymodal " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     show = _is_rank_zero()
@@ -187,14 +251,16 @@ def bench(
 def train(
     dataset: str = DatasetOpt,
     data_dir: Optional[Path] = DataDirOpt,
-    fusion: str = typer.Option("early", "--fusion", help="A fusion name, heterogeneity-aware (--option groups=measured --option heterogeneity=DIR/heterogeneity.json), a fission model (discriminative-fission, factorized, autoencoder), or 'unimodal' with one --modalities."),
+    fusion: str = typer.Option("early", "--fusion", help="A model of the catalog (polymodal fusions): a fusion, "
+                               "a fission model, heterogeneity-aware (--option groups=measured --option "
+                               "heterogeneity=DIR/heterogeneity.json), or 'unimodal' with one --modalities."),
     modalities: Optional[str] = typer.Option(None, "--modalities", help="Comma-separated modalities (default: all)."),
     epochs: int = EpochsOpt,
     seed: int = SeedOpt,
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/train-<dataset>-<fusion>)."),
-    batch_size: int = typer.Option(64, "--batch-size", min=1),
-    lr: float = LrOpt,
-    patience: int = PatienceOpt,
+    batch_size: Optional[int] = BatchSizeOpt,
+    lr: Optional[float] = LrOpt,
+    patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
     accelerator: str = AcceleratorOpt,
@@ -203,32 +269,38 @@ def train(
     num_nodes: int = NumNodesOpt,
     resume: bool = ResumeOpt,
     option: Optional[list[str]] = typer.Option(
-        None, "--option", help="A fusion option KEY=VALUE (VALUE read as JSON, else text), e.g. --option rank=8; repeatable."),
+        None, "--option", help="KEY=VALUE: a ModelConfig or TrainConfig field (e.g. dropout=0.2, weight_decay=0), else "
+        "an option of the model (e.g. rank=8 for low-rank); VALUE read as JSON, else text; repeatable."),
+    config_file: Optional[Path] = ConfigFileOpt,
     augment: Optional[str] = AugmentOpt,
-    augment_schedule: str = AugmentScheduleOpt,
-    modality_dropout: float = ModalityDropoutOpt,
-    missing_strategy: str = MissingStrategyOpt,
+    augment_schedule: Optional[str] = AugmentScheduleOpt,
+    modality_dropout: Optional[float] = ModalityDropoutOpt,
+    missing_strategy: Optional[str] = MissingStrategyOpt,
     imputer: Optional[str] = ImputerOpt,
     sequence_encoder: Optional[str] = SequenceEncoderOpt,
 ) -> None:
     """Train one model; write checkpoints, result.json and test_predictions.csv into --out."""
     with step("imports"):
-        from polymodal.fusion.registry import fusion_names
-        from polymodal.models.build import UNIMODAL, ModelConfig, build_model, named_models
+        from polymodal.catalog import build_model, model_entry
+        from polymodal.models.build import ModelConfig
+        from polymodal.options import scoped_model_options
         from polymodal.training.fit import fit
 
-    known = [UNIMODAL, *fusion_names(), *named_models()]
-    if fusion not in known:
-        raise ConfigError(f"--fusion: {fusion!r} is unknown; choose from {', '.join(known)}")
-    robust, model_options = _robust_options(augment, augment_schedule, modality_dropout, missing_strategy, imputer)
+    model_entry(fusion, "--fusion")
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, accelerator=accelerator, devices=devices,
+                 strategy=strategy, num_nodes=num_nodes,
+                 **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
+    found, rest = _settings(flags, option, config_file, _model_targets())
+    model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
         model_options["sequence_encoder"] = sequence_encoder
-    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes, robust)
+    fusion_options = scoped_model_options(rest, [fusion], single=fusion).get(fusion, {})
+    config = _train_config(found["train"], seed)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     if modalities:
         ds = ds.select([m.strip() for m in modalities.split(",") if m.strip()])
     out = out or Path("runs") / f"train-{_slug(dataset)}-{fusion}"
-    model_config = ModelConfig.for_dataset(ds, fusion, fusion_options=_fusion_options(option or []), **model_options)
+    model_config = ModelConfig.for_dataset(ds, fusion, fusion_options=fusion_options, **model_options)
     build_model(model_config)  # a bad option fails here, in one line, before any training
     result = fit(ds, model_config, config, out, resume=resume)
     if _is_rank_zero():
@@ -305,17 +377,19 @@ def coordinate(
     method: str = typer.Option("contrastive", "--method", help="cca (linear), dcca (Deep CCA), dccae or contrastive."),
     modalities: Optional[str] = typer.Option(None, "--modalities", help="The two modalities a,b (default: the first two); b is the query."),
     k: int = typer.Option(10, "--k", min=1, help="Canonical components evaluated (and Deep CCA's output size)."),
-    objective: str = typer.Option("infonce", "--objective", help="contrastive: infonce (CLIP) or max-margin."),
-    similarity: str = typer.Option("cosine", "--similarity", help="contrastive: cosine, dot, euclidean, linear, polynomial, rbf, laplacian."),
-    gated: bool = typer.Option(False, "--gated/--no-gated", help="Gate each representation by both modalities."),
+    objective: Optional[str] = typer.Option(None, "--objective", help="contrastive: infonce (CLIP, default) or max-margin."),
+    similarity: Optional[str] = typer.Option(None, "--similarity", help="contrastive: cosine (default), dot, euclidean, linear, polynomial, rbf, laplacian."),
+    gated: Optional[bool] = typer.Option(None, "--gated/--no-gated", help="Gate each representation by both modalities (default: no)."),
     text_prompts: bool = typer.Option(False, "--text-prompts/--no-text-prompts",
                                       help="Also classify b zero-shot by text prompts of the class names (needs polymodal[text])."),
     epochs: int = EpochsOpt,
     seed: int = SeedOpt,
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/coordinate-<dataset>-<method>)."),
-    batch_size: int = typer.Option(128, "--batch-size", min=2),
-    lr: float = LrOpt,
-    patience: int = PatienceOpt,
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=2, help=f"Samples per batch (default "
+                                             f"{COORDINATION_BATCH_SIZE}: a contrastive batch's negatives and Deep CCA's "
+                                             "covariances need more samples than a classifier's batch)."),
+    lr: Optional[float] = LrOpt,
+    patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
     accelerator: str = AcceleratorOpt,
@@ -324,21 +398,35 @@ def coordinate(
     num_nodes: int = NumNodesOpt,
     resume: bool = ResumeOpt,
     option: Optional[list[str]] = typer.Option(
-        None, "--option", help="A CoordinationConfig field KEY=VALUE, e.g. --option reconstruction_weight=0.1; repeatable."),
+        None, "--option", help="KEY=VALUE: a CoordinationConfig or TrainConfig field, e.g. reconstruction_weight=0.1, "
+        "dropout=0.2, weight_decay=0; VALUE read as JSON, else text; repeatable."),
+    config_file: Optional[Path] = ConfigFileOpt,
 ) -> None:
     """Learn a coordinated representation of two modalities; evaluate correlation, retrieval and zero-shot use.
 
     Writes result.json, report.md and coordination.png (and checkpoints for trained methods) into --out.
     """
     with step("imports"):
+        from polymodal.coordination.config import CoordinationConfig
         from polymodal.coordination.run import coordinate as run_coordinate
+        from polymodal.options import field_names
+        from polymodal.training.config import TrainConfig
 
-    config = _train_config(epochs, batch_size, lr, patience, seed, accelerator, devices, strategy, num_nodes)
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, accelerator=accelerator, devices=devices,
+                 strategy=strategy, num_nodes=num_nodes)
+    found, rest = _settings(flags, option, config_file,
+                            {"train": field_names(TrainConfig), "coordination": field_names(CoordinationConfig)})
+    if rest:
+        key = next(iter(rest))
+        raise ConfigError(f"--option {key}: not a setting of coordinate; keys are the fields of CoordinationConfig "
+                          f"({', '.join(k for k in field_names(CoordinationConfig) if k not in RESERVED_KEYS)}) and of TrainConfig")
+    found["train"].setdefault("batch_size", COORDINATION_BATCH_SIZE)
+    config = _train_config(found["train"], seed)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     names = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
     out = out or Path("runs") / f"coordinate-{_slug(dataset)}-{method}"
-    options = {"objective": objective, "similarity": similarity, "gated": gated} if method == "contrastive" else {"gated": gated}
-    options.update(_fusion_options(option or []))
+    given = {"objective": objective, "similarity": similarity} if method == "contrastive" else {}
+    options = {**found["coordination"], **{k: v for k, v in {**given, "gated": gated}.items() if v is not None}}
     templates, encoder = None, None
     if text_prompts:  # load the encoder first: a missing extra fails before any training
         from polymodal.coordination.text import DEFAULT_TEMPLATES, sentence_encoder
@@ -566,38 +654,21 @@ def robustness(
 
 @app.command()
 def fusions() -> None:
-    """List the fusions that --fusions and --fusion accept, with the class and source of each."""
+    """List every model that --fusion and --fusions accept (the catalog), with its family, class and summary."""
     with step("imports"):
-        from polymodal.fusion.registry import FUSIONS, READS_TOKENS, make_fusion
-        from polymodal.models.heterogeneity_aware import HETEROGENEITY_AWARE
+        from polymodal.catalog import CATALOG
 
-    table = Table(title="fusions (formulas: docs/fusions.md or help(polymodal.fusion.<Class>))")
-    for col in ("name", "class", "reads"):
+    table = Table(title="models by name (formulas: docs/fusions.md or help(polymodal.fusion.<Class>)); "
+                        "'all' = in --fusions all")
+    for col in ("name", "family", "reads", "all"):
         table.add_column(col, no_wrap=True)
-    table.add_column("summary", overflow="fold", ratio=1)
-    for name in FUSIONS:
-        fusion = make_fusion(name, {"a": 4, "b": 4}, hidden_dim=4, num_classes=2)
-        doc = (type(fusion).__doc__ or "").strip().split("\n\n")[0]
-        summary = escape(" ".join(doc.replace("``", "").split()))  # formulas hold [..]: not Rich markup
-        table.add_row(name, type(fusion).__name__, "raw patches" if name in READS_TOKENS else "embeddings", summary)
-    table.add_row(HETEROGENEITY_AWARE, "GroupedPairFusion", "group trunks",
-                  "By name only (not in --fusions all): modalities of one group share an encoder trunk after their own "
-                  "input projections; groups from polymodal heterogeneity (--option groups=measured) or given.")
+    table.add_column("class: summary", overflow="fold", ratio=1, min_width=30)
+    for entry in CATALOG.values():
+        table.add_row(entry.name, entry.family, entry.reads, "yes" if entry.in_all else "no",
+                      f"[bold]{entry.defined_by}[/bold]: " + escape(entry.summary()))  # formulas hold [..]: not Rich markup
     console.print(table)
 
 
-def _fusion_options(pairs: list[str]) -> dict:
-    """``["rank=8", "gate=hard"]`` -> ``{"rank": 8, "gate": "hard"}``."""
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--option {pair!r}: expected KEY=VALUE, e.g. --option rank=8")
-        try:
-            options[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key.strip()] = value
-    return options
 
 
 @data_app.command("info")
@@ -645,6 +716,7 @@ def main() -> None:
 
 def _run() -> None:
     try:
+        configure_threads()  # before PyTorch loads: the cores other processes leave free
         app(standalone_mode=False)
     except PolymodalError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)

@@ -43,8 +43,13 @@ def _worker(rank, port, out_dir):
             (loss * dist.get_world_size()).backward()  # DDP averages; W * L recovers the sum
             result[name] = (loss.detach(), [p.grad.clone() for p in enc.parameters()])
         torch.save(result, os.path.join(out_dir, f"rank{rank}.pt"))
+        del ddp, result, z_a, z_b, loss
+        dist.barrier()  # neither rank tears down gloo while the other still talks to it
     finally:
         dist.destroy_process_group()
+    # Gloo's worker threads can abort the interpreter's teardown (SIGABRT, "terminate called
+    # without an active exception"); the results are on disk, so leave without that teardown.
+    os._exit(0)
 
 
 def _free_port():

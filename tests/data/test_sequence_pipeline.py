@@ -8,7 +8,8 @@ import torch
 
 from polymodal.data.arrays import from_arrays
 from polymodal.interactions.emap import model_emap, naive_emap
-from polymodal.models.build import ModelConfig, build_model
+from polymodal.catalog import build_model
+from polymodal.models.build import ModelConfig
 from polymodal.training.fit import TrainConfig
 
 

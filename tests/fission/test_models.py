@@ -8,8 +8,10 @@ from polymodal.data import load_digits
 from polymodal.errors import ConfigError
 from polymodal.fission.discriminative import DiscriminativeFission
 from polymodal.fission.mmd import mmd_to_standard_normal
-from polymodal.fission.registry import FISSION_MODELS
-from polymodal.models.build import ModelConfig, build_model
+from polymodal.catalog import build_model, model_names
+from polymodal.models.build import ModelConfig
+
+FISSION_MODELS = model_names(families=["fission"])
 from polymodal.training.fit import TrainConfig, fit
 
 MODS = [{"name": n, "kind": "vector", "shape": [d]} for n, d in (("a", 5), ("b", 3), ("c", 4))]

@@ -12,7 +12,8 @@ from polymodal.data import load_digits
 from polymodal.errors import ConfigError, ShapeError
 from polymodal.fusion.registry import fusion_names
 from polymodal.interactions.emap import emap, model_emap, naive_emap
-from polymodal.models.build import ModelConfig, build_model
+from polymodal.catalog import build_model
+from polymodal.models.build import ModelConfig
 
 
 def test_three_by_three_example():

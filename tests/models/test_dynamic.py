@@ -1,6 +1,7 @@
 import torch
 
-from polymodal.models import ModelConfig, build_model
+from polymodal.catalog import build_model
+from polymodal.models import ModelConfig
 from polymodal.models.dynamic import DynamicMultimodalModel, encoder_flops
 from polymodal.models.encoders import LeNetEncoder, MLPEncoder
 

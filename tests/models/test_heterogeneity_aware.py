@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from polymodal.errors import ConfigError, DataFileError
-from polymodal.models import ModelConfig, build_model
+from polymodal.catalog import build_model
+from polymodal.models import ModelConfig
 from polymodal.training.complexity import count_parameters
 
 MODS = [{"name": n, "kind": "vector", "shape": [d]} for n, d in (("a", 7), ("b", 5), ("c", 9), ("d", 3))]

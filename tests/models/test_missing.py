@@ -5,8 +5,8 @@ import torch
 
 from polymodal.errors import ConfigError, ShapeError
 from polymodal.fusion.gated import GatedFusion
-from polymodal.fusion.registry import fusion_names
-from polymodal.models.build import UNIMODAL, ModelConfig, build_model, embedding_shapes, named_models
+from polymodal.catalog import CATALOG, UNIMODAL, build_model
+from polymodal.models.build import ModelConfig, embedding_shapes
 from polymodal.models.missing import Missing, Presence, mean_embeddings, random_masks, supported_strategies
 
 DROP_CAPABLE = {"late", "gated", "gated-hard", "additive", "multiplicative", "mixture", "mixture-hard"}
@@ -17,7 +17,7 @@ def batch(digits):
     return digits.splits["test"].batch(range(12))
 
 
-@pytest.mark.parametrize("name", [*fusion_names(), *named_models()])
+@pytest.mark.parametrize("name", [n for n in CATALOG if n != UNIMODAL])
 def test_every_model_works_under_every_strategy_it_declares(digits, batch, name):
     torch.manual_seed(0)
     model = build_model(ModelConfig.for_dataset(digits, name, missing_token=True, imputer=16)).eval()

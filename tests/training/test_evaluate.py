@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from polymodal.models.build import ModelConfig, build_model
+from polymodal.catalog import build_model
+from polymodal.models.build import ModelConfig
 from polymodal.models.missing import Missing, Presence
 from polymodal.robustness.corrupt import corruptor_for
 from polymodal.training.evaluate import evaluate

@@ -11,11 +11,11 @@ import lightning as L
 
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
-from polymodal.fusion.registry import fusion_names
 from polymodal.bench.summary import summarize
 from polymodal.io import atomic_write_json
 from polymodal.layout import BenchLayout, method_slug
-from polymodal.models.build import UNIMODAL, ModelConfig, build_model, named_models
+from polymodal.catalog import UNIMODAL, build_model, model_names
+from polymodal.models.build import ModelConfig
 from polymodal.training.fit import TrainConfig, fit
 
 
@@ -35,13 +35,13 @@ class Method:
 
 
 def parse_fusions(spec: str | Sequence[str] | None) -> list[str]:
-    """``"all"``, ``None`` (all fusions), a comma-separated string or a list of names (fusions or
-    fission models) -> validated names."""
-    names = fusion_names()
+    """``"all"``, ``None`` (the catalog's entries marked ``in_all``), a comma-separated string or a
+    list of catalog names (any but ``unimodal``, which the bench adds per modality) -> validated names."""
+    names = model_names(in_all=True)
     if spec is None or spec == "all":
         return names
     chosen = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
-    by_name = named_models()
+    by_name = model_names(in_all=False, families=("fusion", "routed", "fission"))
     unknown = [s for s in chosen if s not in names and s not in by_name]
     if unknown or not chosen:
         raise ConfigError(f"--fusions: {', '.join(unknown) or 'nothing'} unknown; choose from {', '.join(names)}, "
@@ -114,7 +114,8 @@ def run_bench(
         train_config: training settings, the same for every method.
         out_dir: output folder.
         seeds: training seeds (default: ``[train_config.seed]``).
-        model_options: extra :class:`ModelConfig` fields (``embed_dim``, ``hidden_dim``, ``dropout``).
+        model_options: extra :class:`ModelConfig` fields (``embed_dim``, ``hidden_dim``, ``dropout``), and
+            ``fusion_options``: ``{model name: its options}`` (e.g. ``{"low-rank": {"rank": 8}}``).
         callbacks: Lightning callbacks added to every run.
         on_method: called as ``on_method(method, position, total)`` before each run (``position``
             counts runs over all seeds); returns extra callbacks for that run.
@@ -146,6 +147,8 @@ def run_bench(
             )
         runs = previous["runs"]
     methods = bench_methods(dataset, fusions)
+    shared_options = {k: v for k, v in model_options.items() if k != "fusion_options"}
+    per_model: dict[str, dict[str, Any]] = model_options.get("fusion_options", {})
     total = len(methods) * len(seeds)
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
@@ -162,7 +165,8 @@ def run_bench(
             if str(seed) in runs.get(method.name, {}):
                 continue
             data = dataset.select(list(method.modalities))
-            config = ModelConfig.for_dataset(data, method.fusion, **model_options)
+            config = ModelConfig.for_dataset(data, method.fusion, **shared_options,
+                                             fusion_options=dict(per_model.get(method.fusion, {})))
             try:
                 build_model(config)  # a fusion that cannot exist at these sizes is reported, not fatal
             except ConfigError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 
@@ -17,12 +17,15 @@ from polymodal.coordination.similarity import make_similarity
 from polymodal.coordination.towers import Decoder, Tower, TwoTowerModel
 from polymodal.data.dataset import ModalitySpec, MultimodalDataset
 from polymodal.errors import ConfigError
+from polymodal.models.build import DROPOUT, EMBED_DIM, HIDDEN_DIM
 from polymodal.models.encoders import make_encoder
 
 #: Methods trained by gradient descent (linear ``cca`` is fitted in closed form).
-TRAINED_METHODS = ("dcca", "dccae", "contrastive")
+TrainedMethod = Literal["dcca", "dccae", "contrastive"]
+Objective = Literal["infonce", "max-margin"]
+TRAINED_METHODS = get_args(TrainedMethod)
 METHODS = ("cca", *TRAINED_METHODS)
-OBJECTIVES = ("infonce", "max-margin")
+OBJECTIVES = get_args(Objective)
 
 
 @dataclass
@@ -33,7 +36,8 @@ class CoordinationConfig:
         modalities: ``[{"name", "kind", "shape"}]`` of the two modalities.
         method: ``"dcca"`` (Deep CCA), ``"dccae"`` (Deep CCA + autoencoders) or ``"contrastive"``.
         out_dim: size of the coordinated representations ``o``.
-        embed_dim, hidden_dim, dropout: encoder sizes (as :class:`~polymodal.models.build.ModelConfig`).
+        embed_dim, hidden_dim, dropout: encoder sizes, with the defaults of
+            :class:`~polymodal.models.build.ModelConfig` (one set for every model family).
         k: Deep CCA sums the top ``k`` singular values (``None``: all of them).
         r1, r2: Deep CCA covariance ridges.
         reconstruction_weight: DCCAE's ``lambda`` on the mean squared reconstruction errors.
@@ -45,16 +49,16 @@ class CoordinationConfig:
     """
 
     modalities: list[dict[str, Any]]
-    method: str = "contrastive"
+    method: TrainedMethod = "contrastive"
     out_dim: int = 32
-    embed_dim: int = 64
-    hidden_dim: int = 128
-    dropout: float = 0.1
+    embed_dim: int = EMBED_DIM
+    hidden_dim: int = HIDDEN_DIM
+    dropout: float = DROPOUT
     k: int | None = None
     r1: float = 1e-3
     r2: float = 1e-3
     reconstruction_weight: float = 1.0
-    objective: str = "infonce"
+    objective: Objective = "infonce"
     similarity: str = "cosine"
     similarity_options: dict[str, Any] = field(default_factory=dict)
     margin: float = 0.2

@@ -14,7 +14,8 @@ import torch
 
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
-from polymodal.models.build import ModelConfig, build_model
+from polymodal.catalog import build_model
+from polymodal.models.build import ModelConfig
 from polymodal.training.fit import TrainConfig, quiet_lightning, train_module
 
 

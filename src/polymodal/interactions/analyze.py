@@ -17,7 +17,7 @@ import torch
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError, DataFileError
 from polymodal.interactions.emap import model_emap
-from polymodal.models.build import UNIMODAL
+from polymodal.catalog import UNIMODAL
 from polymodal.interactions.response_categories import category_fractions, response_categories
 from polymodal.layout import RunLayout, method_slug
 from polymodal.timing import step

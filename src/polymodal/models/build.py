@@ -1,32 +1,36 @@
-"""Build a :class:`MultimodalModel` from a plain, JSON-ready configuration.
+"""The plain, JSON-ready configuration of a :class:`MultimodalModel`, and the parts every builder shares.
 
 Checkpoints store this configuration next to the weights, so a model can be rebuilt and
-loaded without the script that trained it.
+loaded without the script that trained it. The builders themselves are the entries of
+:mod:`polymodal.catalog`, whose :func:`~polymodal.catalog.build_model` turns a config into a model.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
 import math
+from typing import Any, Callable, Literal, Sequence, get_args
 
 import torch
 from torch import nn
 
 from polymodal.data.dataset import ModalitySpec, MultimodalDataset
+from polymodal.checks import positive_int
 from polymodal.errors import ConfigError
-from polymodal.fusion.concat import ConcatFusion
-from polymodal.fusion.registry import READS_TOKENS, make_fusion
-from polymodal.models.dynamic import DynamicMultimodalModel, encoder_flops
 from polymodal.models.encoders import make_encoder
+from polymodal.models.heterogeneity_aware import HETEROGENEITY_AWARE, resolve_options
 from polymodal.models.imputer import TranslationImputer
 from polymodal.models.missing import blank_input
-from polymodal.models.heterogeneity_aware import HETEROGENEITY_AWARE, build_heterogeneity_aware_model, resolve_options
 from polymodal.models.multimodal import MultimodalModel
+from polymodal.models.names import MODEL_NAMES, ModelName
 from polymodal.models.tokenizers import make_tokenizer
 
-UNIMODAL = "unimodal"
+SequenceEncoderName = Literal["gru", "cnn", "transformer"]
+
+#: The encoder sizes every model family starts from (fusion, fission and coordination alike).
+EMBED_DIM = 64
+HIDDEN_DIM = 64
+DROPOUT = 0.1
 
 
 @dataclass
@@ -36,7 +40,8 @@ class ModelConfig:
     Attributes:
         modalities: ``[{"name", "kind", "shape"}]`` of the modalities the model reads.
         num_classes: number of classes.
-        fusion: a fusion name, or ``"unimodal"`` for a one-modality baseline.
+        fusion: the name of a :data:`polymodal.catalog.CATALOG` entry: a fusion, a fission model,
+            ``"heterogeneity-aware"``, or ``"unimodal"`` for a one-modality baseline.
         fusion_options: keyword options of the fusion.
         embed_dim: size of every encoder's embedding.
         hidden_dim: size of hidden layers (fused representation, head, MLP encoders).
@@ -52,21 +57,26 @@ class ModelConfig:
 
     modalities: list[dict[str, Any]]
     num_classes: int
-    fusion: str = "early"
+    fusion: ModelName = "early"
     fusion_options: dict[str, Any] = field(default_factory=dict)
-    embed_dim: int = 64
-    hidden_dim: int = 64
-    dropout: float = 0.1
+    embed_dim: int = EMBED_DIM
+    hidden_dim: int = HIDDEN_DIM
+    dropout: float = DROPOUT
     missing_token: bool = False
     imputer: int | None = None
-    sequence_encoder: str | None = None
+    sequence_encoder: SequenceEncoderName | None = None
 
     def __post_init__(self) -> None:
-        from polymodal.models.sequence_encoders import SEQUENCE_ENCODERS
-
-        if self.sequence_encoder is not None and self.sequence_encoder not in SEQUENCE_ENCODERS:
+        if self.fusion not in MODEL_NAMES:
+            raise ConfigError(f"fusion: {self.fusion!r} is unknown; choose from {', '.join(MODEL_NAMES)} "
+                              "(polymodal fusions lists them)")
+        if self.sequence_encoder is not None and self.sequence_encoder not in get_args(SequenceEncoderName):
             raise ConfigError(f"sequence_encoder: {self.sequence_encoder!r} is unknown; choose from "
-                              f"{', '.join(SEQUENCE_ENCODERS)}")
+                              f"{', '.join(get_args(SequenceEncoderName))}")
+        self.embed_dim = positive_int(self.embed_dim, "embed_dim")
+        self.hidden_dim = positive_int(self.hidden_dim, "hidden_dim")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ConfigError(f"dropout: {self.dropout!r} must be in [0, 1)")
 
     @classmethod
     def for_dataset(cls, dataset: MultimodalDataset, fusion: str, **kwargs: Any) -> "ModelConfig":
@@ -90,22 +100,55 @@ class ModelConfig:
         return cls(**data)
 
 
-def named_models() -> list[str]:
-    """Models selectable by name beside the fusions (left out of ``--fusions all``): heterogeneity-aware fusion and fission."""
-    from polymodal.fission.registry import FISSION_MODELS  # fission models build on this module
-
-    return [HETEROGENEITY_AWARE, *FISSION_MODELS]
-
-
 def mlp_head(in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> nn.Sequential:
     """``(B, in_dim) -> (B, num_classes)``: linear, ReLU, dropout, linear."""
     return nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden_dim, num_classes))
 
 
-def build_model(config: ModelConfig) -> MultimodalModel:
-    """:func:`build_architecture`, then what a model needs for missing modalities: its input
-    shapes, and (if the config asks) learned missing embeddings and an imputer."""
-    model = build_architecture(config)
+@dataclass(frozen=True)
+class BuildContext:
+    """What a catalog entry's builder (:mod:`polymodal.catalog`) gets.
+
+    Attributes:
+        config: the model's configuration.
+        specs: the modalities, in order.
+        encoders: ``{m: module (B, *shape_m) -> (B, embed_dim)}`` for an entry that reads
+            embeddings, ``{m: tokenizer (B, *shape_m) -> (B, L_m, embed_dim)}`` for one that reads
+            tokens, ``{}`` for one that makes its own input layers.
+        make_head: ``make_head(d)``: an MLP head ``(B, d) -> (B, num_classes)``.
+    """
+
+    config: "ModelConfig"
+    specs: list[ModalitySpec]
+    encoders: dict[str, nn.Module]
+    make_head: Callable[[int], nn.Module]
+
+    @property
+    def dims(self) -> dict[str, int]:
+        """``{m: embed_dim}``: the size of every encoder's embedding."""
+        return {s.name: self.config.embed_dim for s in self.specs}
+
+    @property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """``{m: input shape of one example}``."""
+        return {s.name: s.shape for s in self.specs}
+
+
+def input_layers(config: "ModelConfig", specs: Sequence[ModalitySpec], reads: str) -> dict[str, nn.Module]:
+    """The per-modality input modules of a model that reads ``"embeddings"`` (the kind's default
+    encoder), ``"tokens"`` (patch tokenizers of the raw input) or ``"inputs"`` (none: its builder
+    makes them)."""
+    if reads == "tokens":
+        return {s.name: make_tokenizer(s, config.embed_dim) for s in specs}
+    if reads == "embeddings":
+        return {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout, config.sequence_encoder)
+                for s in specs}
+    return {}
+
+
+def equip_for_missing(model: MultimodalModel, config: "ModelConfig") -> MultimodalModel:
+    """Give a built model what it needs for missing modalities: its input shapes and kinds, and
+    (if the config asks) learned missing embeddings and an imputer."""
     model.input_shapes = {m["name"]: tuple(m["shape"]) for m in config.modalities}
     model.input_kinds = {m["name"]: m["kind"] for m in config.modalities}
     if config.missing_token or config.imputer is not None:
@@ -129,49 +172,3 @@ def embedding_shapes(model: MultimodalModel) -> dict[str, tuple[int, ...]]:
               for m, enc in model.encoders.items()}
     model.train(was_training)
     return shapes
-
-
-def build_architecture(config: ModelConfig) -> MultimodalModel:
-    """Encoders per modality kind, the named fusion, and an MLP head (none after late fusion).
-
-    ``heterogeneity-aware`` is built by :func:`~polymodal.models.heterogeneity_aware.build_heterogeneity_aware_model`.
-    The fission models of :data:`~polymodal.fission.registry.FISSION_MODELS` are built by
-    :func:`~polymodal.fission.registry.build_fission_model`. Fusions of :data:`~polymodal.fusion.registry.READS_TOKENS` get tokenizers (patches of the raw
-    input, see :mod:`polymodal.models.tokenizers`) instead of encoders; dynamic fusion gets a
-    :class:`DynamicMultimodalModel` with the cheapest modality's branch and the full branch
-    unless ``fusion_options["branches"]`` says otherwise.
-
-    Raises:
-        ConfigError: unknown fusion, or ``"unimodal"`` with more than one modality.
-    """
-    from polymodal.fission.registry import FISSION_MODELS, build_fission_model  # fission models build on this module
-
-    specs = [ModalitySpec.from_dict(m) for m in config.modalities]
-    make_head = lambda d: mlp_head(d, config.hidden_dim, config.num_classes, config.dropout)  # noqa: E731
-    if config.fusion == HETEROGENEITY_AWARE:
-        return build_heterogeneity_aware_model(specs, config.embed_dim, config.hidden_dim, config.dropout, make_head,
-                                               config.fusion_options)
-    if config.fusion in READS_TOKENS:
-        encoders = {s.name: make_tokenizer(s, config.embed_dim) for s in specs}
-    else:
-        encoders = {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout, config.sequence_encoder)
-                    for s in specs}
-    dims = {s.name: config.embed_dim for s in specs}
-    if config.fusion in FISSION_MODELS:
-        return build_fission_model(config.fusion, encoders, dims, {s.name: s.shape for s in specs}, config.hidden_dim,
-                                   config.num_classes, make_head, config.fusion_options)
-    if config.fusion == UNIMODAL:
-        if len(specs) != 1:
-            raise ConfigError(f"fusion 'unimodal' takes exactly one modality, got {[s.name for s in specs]}")
-        fusion = ConcatFusion(dims)
-    elif config.fusion == "dynamic":
-        flops = {s.name: encoder_flops(encoders[s.name], s.shape) for s in specs}
-        cheapest = min(flops, key=flops.__getitem__)
-        options = {"branches": [[cheapest], [s.name for s in specs]], **config.fusion_options}
-        fusion = make_fusion("dynamic", dims, config.hidden_dim, config.num_classes, **options)
-    else:
-        fusion = make_fusion(config.fusion, dims, config.hidden_dim, config.num_classes, **config.fusion_options)
-    head = nn.Identity() if fusion.outputs_logits else make_head(fusion.output_dim)
-    if config.fusion == "dynamic":
-        return DynamicMultimodalModel(encoders, fusion, head, flops)
-    return MultimodalModel(encoders, fusion, head)

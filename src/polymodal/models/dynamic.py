@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 from torch import nn
@@ -46,6 +46,13 @@ class DynamicMultimodalModel(MultimodalModel):
                  costs: Mapping[str, float]) -> None:
         super().__init__(encoders, fusion, head)
         fusion.set_costs(costs)
+
+    def test_report(self, run_test: Callable[[], object]) -> dict[str, object]:
+        """``{"routing": ...}``: which branch each test example took and the compute saved
+        (:meth:`DynamicFusion.routing_report`)."""
+        self.fusion.reset_routing()
+        run_test()
+        return {"routing": self.fusion.routing_report()}
 
     def forward(self, inputs: Mapping[str, torch.Tensor], presence: Presence | None = None) -> torch.Tensor:
         """``{m: (B, *shape_m)} -> (B, num_classes)`` logits; with ``presence``, every encoder runs (filled embeddings are routed)."""

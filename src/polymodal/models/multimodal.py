@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 from torch import nn
@@ -51,6 +51,14 @@ class MultimodalModel(nn.Module):
             raise ShapeError(f"modality {missing[0]!r} is missing from the inputs (got {sorted(inputs)}); the model reads "
                              f"{self.modalities}. To predict without it, name a missing-modality strategy: "
                              "Presence('zero' | 'mean' | ...) in Python, --strategies for polymodal robustness")
+
+    def test_report(self, run_test: Callable[[], object]) -> dict[str, object]:
+        """Entries the model adds to a run's ``result.json`` about its test pass; none here.
+
+        Args:
+            run_test: runs the model over the test split (call it to observe that pass).
+        """
+        return {}
 
     def auxiliary_loss(self) -> torch.Tensor | None:
         """The fusion's extra training-loss term for the last forward pass (see :meth:`Fusion.auxiliary_loss`)."""

@@ -10,7 +10,8 @@ from torch.utils.data import Dataset
 
 from polymodal.data.loader import batch_loader
 from polymodal.errors import DataFileError
-from polymodal.models.build import ModelConfig, build_model
+from polymodal.catalog import build_model
+from polymodal.models.build import ModelConfig
 from polymodal.models.multimodal import MultimodalModel
 from polymodal.training.complexity import to_device
 

@@ -18,12 +18,12 @@ from torch.utils.data import DataLoader
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.data.loader import batch_loader
 from polymodal.errors import ConfigError
-from polymodal.fusion.dynamic import DynamicFusion
 from polymodal.io import atomic_write, atomic_write_json
 from polymodal.layout import RESULT_FILE, RunLayout  # noqa: F401 (RESULT_FILE: for callers)
 from polymodal.models.build import ModelConfig
 from polymodal.progress import progress_enabled
 from polymodal.timing import step
+from polymodal.training.config import TrainConfig
 from polymodal.training.checkpoint import load_model, predict_logits, read_checkpoint
 from polymodal.training.clock import TrainingClock
 from polymodal.training.evaluate import evaluate
@@ -32,79 +32,6 @@ from polymodal.training.metrics_log import ResumingCSVLogger
 from polymodal.training.module import ClassificationModule
 from polymodal.training.progress import TrainingProgress
 
-
-
-AUGMENT_SCHEDULES = ("constant", "linear")
-TRAIN_STRATEGIES = ("zero", "token", "drop", "impute")
-IMPUTE_MODES = ("joint", "after")
-
-
-@dataclass
-class TrainConfig:
-    """How to train.
-
-    Attributes:
-        epochs: maximum number of epochs.
-        batch_size: samples per batch and process.
-        lr: Adam learning rate.
-        weight_decay: Adam weight decay.
-        patience: epochs without a better validation accuracy before stopping.
-        seed: seed of weights, shuffling and dropout.
-        accelerator, devices, strategy, num_nodes: passed to ``lightning.Trainer`` unchanged
-            (e.g. ``devices=2, strategy="ddp"`` for data-parallel training).
-        num_workers: data-loader worker processes.
-        augment: noise added to the training batches, ``{modality: "PERTURBATION:LEVEL"}``
-            (e.g. ``{"image": "gaussian:0.3"}``; see :mod:`polymodal.robustness.perturbations`).
-        augment_schedule: ``constant`` (every epoch at the level) or ``linear`` (the level
-            ramps up, ``level * epoch / epochs`` in epoch ``1..epochs``).
-        modality_dropout: probability ``q`` that a modality is dropped from a training example
-            (one modality always stays); the model learns to fill it by ``missing_strategy``.
-        missing_strategy: the strategy applied to dropped modalities in training: ``zero``,
-            ``token`` (a model with ``missing_token``), ``drop`` (a fusion that supports it) or
-            ``impute`` (a model with an ``imputer``).
-        impute: train the model's imputer ``joint`` (with the model, on detached embeddings) or
-            ``after`` (on the frozen best model); ``None`` with a model without imputer.
-    """
-
-    epochs: int = 20
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    patience: int = 5
-    seed: int = 0
-    accelerator: str = "auto"
-    devices: int | str = 1
-    strategy: str = "auto"
-    num_nodes: int = 1
-    num_workers: int = 0
-    augment: dict[str, str] = field(default_factory=dict)
-    augment_schedule: str = "constant"
-    modality_dropout: float = 0.0
-    missing_strategy: str = "zero"
-    impute: str | None = None
-
-    def __post_init__(self) -> None:
-        from polymodal.robustness.corrupt import parse_augment
-
-        parse_augment(self.augment)
-        if self.augment_schedule not in AUGMENT_SCHEDULES:
-            raise ConfigError(f"--augment-schedule: {self.augment_schedule!r} is unknown; choose from {', '.join(AUGMENT_SCHEDULES)}")
-        if not 0.0 <= self.modality_dropout < 1.0:
-            raise ConfigError(f"--modality-dropout: {self.modality_dropout!r} must be in [0, 1)")
-        if self.missing_strategy not in TRAIN_STRATEGIES:
-            raise ConfigError(f"--missing-strategy: {self.missing_strategy!r} cannot be trained; choose from "
-                              f"{', '.join(TRAIN_STRATEGIES)} ('mean' needs no training: evaluate with it)")
-        if self.impute not in (None, *IMPUTE_MODES):
-            raise ConfigError(f"--imputer: {self.impute!r} is unknown; choose from {', '.join(IMPUTE_MODES)}")
-        for name in ("epochs", "batch_size", "num_nodes"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, got {self.lr}")
-        if self.patience < 0 or self.num_workers < 0:
-            raise ConfigError("patience and num_workers must be non-negative")
-        if not 0 <= self.seed < 2**32:
-            raise ConfigError(f"seed must be in [0, 2**32), got {self.seed}")
 
 
 def quiet_lightning() -> None:
@@ -350,11 +277,8 @@ def fit(
             result["imputer_r2"] = imputer_r2(model, dataset.splits["val"])
     with step("inference timing"):
         result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
-    if isinstance(model.fusion, DynamicFusion):  # which branch each test example took, and the compute saved
-        model.fusion.reset_routing()
-        with torch.no_grad():
-            predict_logits(model, dataset.splits["test"])
-        result["routing"] = model.fusion.routing_report()
+    with torch.no_grad():  # what a model reports of its own test pass (dynamic fusion: its routing)
+        result.update(model.test_report(lambda: predict_logits(model, dataset.splits["test"])))
     rows = np.stack([test.index.numpy(), test.labels.numpy(), test.preds.numpy()], axis=1)
     atomic_write(layout.predictions,
                  lambda tmp: np.savetxt(tmp, rows, fmt="%d", delimiter=",", header="index,label,prediction", comments=""))

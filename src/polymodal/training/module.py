@@ -8,7 +8,8 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 
-from polymodal.models.build import ModelConfig, build_model
+from polymodal.catalog import build_model
+from polymodal.models.build import ModelConfig
 from polymodal.models.missing import Presence, random_masks
 from polymodal.robustness.impute import imputation_loss
 from polymodal.training.metrics import classification_metrics
