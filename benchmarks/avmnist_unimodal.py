@@ -65,7 +65,7 @@ def main() -> None:
         "Logistic regression (C = 0.01) on the raw features of each modality. Audio: each of the 3,000\n"
         "FSDD recordings once, trained on takes 5-49, tested on FSDD's test takes 0-4 (300 recordings).\n"
         "Image: the avmnist train split (7,000) against its test split (2,000).\n\n"
-        f"Command: `python benchmarks/avmnist_unimodal.py --data-dir ../shared/data`\n\n"
+        "Command: `python benchmarks/avmnist_unimodal.py --data-dir ../shared/data`\n\n"
         "| features | test accuracy |\n|---|---|\n" + table + "\n"
     )
     atomic_write_text(Path(__file__).resolve().parents[1] / "docs" / "avmnist_unimodal.md", text)

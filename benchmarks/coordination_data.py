@@ -117,10 +117,11 @@ def write(results: dict, argv: str, out: Path, baselines: dict[str, str]) -> Non
     by_class = []
     if ("avmnist", "image", "audio") in results:
         r = results[("avmnist", "image", "audio")]["contrastive"]["retrieval"]
-        classes = sorted(r["recall@1_by_class"], key=int)
+        per_class = {k: {str(c): v for c, v in r[f"recall@{k}_by_class"].items()} for k in (1, 10)}  # int keys until saved
+        classes = sorted(per_class[1], key=int)
         by_class = ["| digit | " + " | ".join(classes) + " |", "|---|" + "---:|" * len(classes)]
         for k in (1, 10):
-            by_class.append(f"| recall@{k} | " + " | ".join(f"{r[f'recall@{k}_by_class'][c]:.2f}" for c in classes) + " |")
+            by_class.append(f"| recall@{k} | " + " | ".join(f"{per_class[k][c]:.2f}" for c in classes) + " |")
         src = out / "avmnist" / "image-audio" / "contrastive" / "coordination.png"
         if src.is_file():
             shutil.copyfile(src, ROOT / "docs" / "figures" / "coordination-avmnist-contrastive.png")

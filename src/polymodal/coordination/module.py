@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -14,6 +13,7 @@ from polymodal.coordination.contrastive import infonce_terms, max_margin_terms
 from polymodal.coordination.deep_cca_loss import deep_cca_terms
 from polymodal.coordination.gather import gather_with_local_grad, world
 from polymodal.coordination.similarity import make_similarity
+from polymodal.training.epoch_means import EpochMeans
 from polymodal.training.module import unique_by_index
 
 
@@ -53,7 +53,7 @@ def coordination_terms(config: CoordinationConfig, model: torch.nn.Module, input
     return out
 
 
-class CoordinationModule(L.LightningModule):
+class CoordinationModule(EpochMeans):
     """Trains a :class:`~polymodal.coordination.towers.TwoTowerModel` built from a config dict.
 
     Under data parallelism, the pairwise term uses the gathered batch of all processes and is
@@ -87,7 +87,7 @@ class CoordinationModule(L.LightningModule):
         terms = coordination_terms(self.config, self.model, batch["inputs"])
         n = len(batch["label"])
         for key, value in terms.items():
-            self.log(f"train_{key}", value, on_step=False, on_epoch=True, batch_size=n)
+            self.accumulate(f"train_{key}", value, n)
         _, size = world()
         return terms["loss"] + (size - 1) * terms["pair_loss"]  # W * pair term + the local terms
 

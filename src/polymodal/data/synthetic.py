@@ -80,7 +80,7 @@ def load_bitwise(gate: str, num_samples: int = 10000, seed: int = 0) -> Multimod
     y = GATES[gate](bits[:, 0], bits[:, 1])
     return MultimodalDataset(
         name=f"bits-{gate}",
-        modalities={m: ModalitySpec(m, "vector", (1,), f"a fair bit, independent of the other") for m in ("x1", "x2")},
+        modalities={m: ModalitySpec(m, "vector", (1,), "a fair bit, independent of the other") for m in ("x1", "x2")},
         num_classes=2,
         splits=_splits({"x1": bits[:, :1], "x2": bits[:, 1:]}, y, rng),
         description=f"Two fair independent bits; the label is X1 {gate.upper()} X2.",

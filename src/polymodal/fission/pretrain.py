@@ -16,10 +16,11 @@ from polymodal.data.dataset import MultimodalDataset
 from polymodal.errors import ConfigError
 from polymodal.catalog import build_model
 from polymodal.models.build import ModelConfig
+from polymodal.training.epoch_means import EpochMeans
 from polymodal.training.fit import TrainConfig, quiet_lightning, train_module
 
 
-class ReconstructionModule(L.LightningModule):
+class ReconstructionModule(EpochMeans):
     """Minimises ``model.reconstruction_loss(inputs)``; logs ``val_score`` = minus the validation loss.
 
     Args:
@@ -38,7 +39,7 @@ class ReconstructionModule(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = self.model.reconstruction_loss(batch["inputs"])
-        self.log("train_reconstruction", loss, on_step=False, on_epoch=True, batch_size=len(batch["label"]))
+        self.accumulate("train_reconstruction", loss, len(batch["label"]))
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:

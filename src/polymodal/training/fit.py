@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,6 +27,7 @@ from polymodal.training.config import TrainConfig
 from polymodal.training.checkpoint import load_model, predict_logits, read_checkpoint
 from polymodal.training.clock import TrainingClock
 from polymodal.training.evaluate import evaluate
+from polymodal.training.last_checkpoint import LastCheckpoint
 from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
 from polymodal.training.metrics_log import ResumingCSVLogger
 from polymodal.training.module import ClassificationModule
@@ -159,17 +160,18 @@ def train_module(
         raise ConfigError(f"dataset {dataset.name!r} has no {missing[0]!r} split; training needs train, val and test")
     ckpt_dir = RunLayout(run_dir).checkpoints
     best = ModelCheckpoint(
-        dirpath=ckpt_dir, filename="best", monitor=monitor, mode="max", save_top_k=1, save_last=True,
-        enable_version_counter=False,
+        dirpath=ckpt_dir, filename="best", monitor=monitor, mode="max", save_top_k=1, enable_version_counter=False,
     )
     clock = TrainingClock()
     last = RunLayout(run_dir).last
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
     resumed_from = str(last) if resume and last.is_file() else None
     resumed_epoch = torch.load(last, map_location="cpu", weights_only=True)["epoch"] if resumed_from else None
     logger = ResumingCSVLogger(run_dir, keep_through_epoch=resumed_epoch)
     try:
         bar = [TrainingProgress("training", monitor)] if progress_bar and progress_enabled() else []
-        trainer = _trainer(train_config, logger, [best, clock, *bar, *callbacks], monitor, run_dir)
+        trainer = _trainer(train_config, logger, [best, LastCheckpoint(last, best), clock, *bar, *callbacks], monitor,
+                           run_dir)
     except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
         raise ConfigError(
             f"--accelerator {train_config.accelerator!r} / --devices {train_config.devices!r} / "
@@ -264,6 +266,7 @@ def fit(
         "peak_memory_mib": run.peak_memory_mib,
         "peak_memory_method": run.peak_memory_method,
         "world_size": trainer.world_size,
+        "threads": torch.get_num_threads(),  # float sums (last bits) can depend on it: polymodal.threads
         "checkpoint": str(Path(run.best_path)) if run.best_path else None,
         "model_config": model_config.to_dict(),
         "train_config": asdict(train_config),

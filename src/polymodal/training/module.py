@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import torch
 import torch.nn.functional as F
 
@@ -12,6 +11,7 @@ from polymodal.catalog import build_model
 from polymodal.models.build import ModelConfig
 from polymodal.models.missing import Presence, random_masks
 from polymodal.robustness.impute import imputation_loss
+from polymodal.training.epoch_means import EpochMeans
 from polymodal.training.metrics import classification_metrics
 
 
@@ -36,7 +36,7 @@ def unique_by_index(index: torch.Tensor, *columns: torch.Tensor) -> tuple[torch.
     return (index[rows], *(c[rows] for c in columns))
 
 
-class ClassificationModule(L.LightningModule):
+class ClassificationModule(EpochMeans):
     """Cross-entropy training of a model built from a :class:`ModelConfig` dict.
 
     Validation predictions are collected with their sample indices, gathered from every
@@ -73,16 +73,16 @@ class ClassificationModule(L.LightningModule):
         else:
             logits = self.model(inputs)
         loss = F.cross_entropy(logits, batch["label"])
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=n)
+        self.accumulate("train_loss", loss, n)
         if self.hparams.impute == "joint":
             with torch.no_grad():
                 targets = {m: e.flatten(1) for m, e in self.model.encode(inputs).items()}
             imputation = imputation_loss(self.model.imputer, targets)
-            self.log("train_imputer_loss", imputation, on_step=False, on_epoch=True, batch_size=n)
+            self.accumulate("train_imputer_loss", imputation, n)
             loss = loss + imputation
         extra = self.model.auxiliary_loss()
         if extra is not None:  # e.g. dynamic fusion's resource penalty
-            self.log("train_aux_loss", extra, on_step=False, on_epoch=True, batch_size=len(batch["label"]))
+            self.accumulate("train_aux_loss", extra, n)
             loss = loss + extra
         return loss
 
