@@ -16,7 +16,7 @@ It reports the median of each time over the repeats and the overhead ratio polym
 
 Part 2. On digits, times the plain loop with 2 threads and with 1 thread, on an idle machine and
 while another process keeps one core busy (a spinning subprocess), to show why the command
-line picks ``cores - load`` threads (:mod:`polymodal.threads`).
+line picks ``cores - busy`` threads (:mod:`polymodal.threads`).
 
 Usage: python benchmarks/loop_overhead.py --data-dir ../shared/data [--repeats 3] [--avmnist-epochs 2]
 Writes docs/loop_overhead.md.
@@ -163,8 +163,8 @@ def write(results: list[dict], threads: list[dict], command: str, torch_threads:
             f"| idle | {idle[2]:.2f} | {idle[1]:.2f} | {idle[2] / idle[1]:.2f} |",
             f"| one core busy | {busy[2]:.2f} | {busy[1]:.2f} | {busy[2] / busy[1]:.2f} |", "",
             "With a core taken, the threads that need it wait at every operation's barrier; the command line therefore "
-            "starts PyTorch with `max(1, round(cores - load))` threads (the one-minute load average, read before "
-            "PyTorch loads; `$POLYMODAL_THREADS` sets the number; see `polymodal.threads`).",
+            "starts PyTorch with `max(1, round(cores - busy))` threads (the cores kept busy over a quarter second, "
+            "measured before PyTorch loads; `$POLYMODAL_THREADS` sets the number; see `polymodal.threads`).",
         ]
     text = "\n".join(lines) + "\n"
     atomic_write_text(DOC, text)

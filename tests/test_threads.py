@@ -2,17 +2,28 @@
 
 import subprocess
 import sys
+import time
 
 import pytest
 
 from polymodal.errors import ConfigError
-from polymodal.threads import choose_threads, configure_threads
+from polymodal.threads import busy_cores, choose_threads, configure_threads
 
 
-@pytest.mark.parametrize("cores,load,expected", [(2, 0.0, 2), (2, 0.3, 2), (2, 1.0, 1), (2, 1.6, 1), (2, 5.0, 1),
+@pytest.mark.parametrize("cores,busy,expected", [(2, 0.0, 2), (2, 0.3, 2), (2, 1.0, 1), (2, 1.6, 1), (2, 5.0, 1),
                                                  (8, 2.2, 6), (8, 0.0, 8), (1, 0.0, 1)])
-def test_cores_minus_load_at_least_one(cores, load, expected):
-    assert choose_threads(cores, load) == expected
+def test_free_cores_at_least_one(cores, busy, expected):
+    assert choose_threads(cores, busy) == expected
+
+
+def test_a_spinning_process_counts_as_a_busy_core():
+    spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 20\nwhile time.time() < end:\n    pass"])
+    try:
+        time.sleep(1.0)
+        assert busy_cores(0.5) >= 0.6  # one core of the spinner (the measuring process sleeps)
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def test_the_environment_decides_first():
