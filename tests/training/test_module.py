@@ -13,3 +13,39 @@ def test_unique_by_index_against_a_loop():
         first.setdefault(i, v)
     assert got_index.tolist() == sorted(first)
     assert got_values.tolist() == [first[i] for i in sorted(first)]
+
+
+def _val_log(make, digits, run_dir):
+    import csv
+
+    import lightning as L
+
+    from polymodal.training.fit import TrainConfig, quiet_lightning, train_module
+
+    quiet_lightning()
+    L.seed_everything(0, verbose=False)
+    module = make()
+    train_module(module, digits, TrainConfig(epochs=3, patience=10, accelerator="cpu"), run_dir, monitor="val_acc",
+                 progress_bar=False)
+    with open(run_dir / "logs" / "metrics.csv") as f:
+        return [(int(r["epoch"]), float(r["val_acc"]), float(r["val_loss"])) for r in csv.DictReader(f) if r["val_acc"]]
+
+
+def test_validating_inside_the_module_equals_lightnings_validation_loop(digits, tmp_path):
+    """The same metrics, epoch by epoch, and the same training (the loop draws no random numbers)."""
+    from polymodal.models.build import ModelConfig
+    from polymodal.training.module import ClassificationModule
+
+    config = ModelConfig.for_dataset(digits, "early").to_dict()
+
+    def inside():
+        module = ClassificationModule(config)
+        module.validate_each_epoch(digits.splits["val"], 64)
+        assert module.validates_itself
+        return module
+
+    expected = _val_log(lambda: ClassificationModule(config), digits, tmp_path / "lightning")
+    got = _val_log(inside, digits, tmp_path / "inside")
+    assert [e for e, _, _ in got] == [0, 1, 2] == [e for e, _, _ in expected]
+    for (_, acc, loss), (_, acc0, loss0) in zip(got, expected):
+        assert acc == acc0 and abs(loss - loss0) < 1e-6

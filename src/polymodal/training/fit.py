@@ -40,7 +40,8 @@ def quiet_lightning() -> None:
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.WARNING)
     for msg in (".*does not have many workers.*", ".*sync_dist=True.*", ".*number of training batches.*",
-                ".*LeafSpec.*", ".*Checkpoint directory.*exists and is not empty.*"):
+                ".*LeafSpec.*", ".*Checkpoint directory.*exists and is not empty.*",
+                ".*validation_step.*but have no .val_dataloader.*"):  # ClassificationModule validates itself
         warnings.filterwarnings("ignore", message=msg)
 
 
@@ -178,8 +179,9 @@ def train_module(
             f"--strategy {train_config.strategy!r} / --num-nodes {train_config.num_nodes}: {exc}"
         ) from None
     with PeakMemory(trainer.strategy.root_device) as memory, step("train"):
-        trainer.fit(module, split_loader(dataset, "train", train_config, True, transform=augment),
-                    split_loader(dataset, "val", train_config, False), ckpt_path=resumed_from)
+        validation = None if getattr(module, "validates_itself", False) else split_loader(dataset, "val", train_config, False)
+        trainer.fit(module, split_loader(dataset, "train", train_config, True, transform=augment), validation,
+                    ckpt_path=resumed_from)
     return TrainedRun(
         trainer, best.best_model_path, float(best.best_model_score) if best.best_model_score is not None else None,
         resumed_from, clock.total(), memory.peak_mib, memory.method,
@@ -231,6 +233,7 @@ def fit(
     module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay,
                                   modality_dropout=train_config.modality_dropout,
                                   missing_strategy=train_config.missing_strategy, impute=train_config.impute)
+    module.validate_each_epoch(dataset.splits["val"], train_config.batch_size)
     if init_weights is not None:
         _, state = read_checkpoint(init_weights, "model_config")
         try:

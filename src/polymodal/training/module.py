@@ -6,11 +6,15 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader
 
 from polymodal.catalog import build_model
+from polymodal.data.dataset import MultimodalSplit
+from polymodal.data.loader import batch_loader
 from polymodal.models.build import ModelConfig
 from polymodal.models.missing import Presence, random_masks
 from polymodal.robustness.impute import imputation_loss
+from polymodal.training.complexity import to_device
 from polymodal.training.epoch_means import EpochMeans
 from polymodal.training.metrics import classification_metrics
 
@@ -60,6 +64,37 @@ class ClassificationModule(EpochMeans):
         self.config = ModelConfig.from_dict(model_config)
         self.model = build_model(self.config)
         self._collected: dict[str, list[tuple[torch.Tensor, ...]]] = {"val": []}
+        self._validation: tuple[MultimodalSplit, int] | None = None
+        self._validation_loader: DataLoader | None = None  # made on first use
+
+    def validate_each_epoch(self, split: MultimodalSplit, batch_size: int) -> None:
+        """Validate on ``split`` at the end of every training epoch inside this module, instead of
+        through Lightning's validation loop (whose per-batch bookkeeping costs more than a small
+        model's validation). Every process validates the whole split, so nothing is gathered;
+        the metrics are those of :meth:`on_validation_epoch_end`, logged before early stopping and
+        the checkpoints look at them."""
+        self._validation, self._validation_loader = (split, batch_size), None
+
+    @property
+    def validates_itself(self) -> bool:
+        """Whether :meth:`validate_each_epoch` was called (then train without a validation loader)."""
+        return self._validation is not None
+
+    def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()  # the training losses' epoch means
+        if self._validation is None:
+            return
+        if self._validation_loader is None:
+            # a generator of its own: an iterator made without one draws its seed from the global
+            # generator, and the training's dropout and shuffling would change
+            self._validation_loader = batch_loader(*self._validation, generator=torch.Generator())
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            for batch in self._validation_loader:
+                self._collect("val", to_device(batch, self.device))
+        self.model.train(was_training)
+        self._log_validation(self._gather("val", across_processes=False))
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """``{m: (B, *shape_m)} -> (B, num_classes)`` logits."""
@@ -95,11 +130,11 @@ class ClassificationModule(EpochMeans):
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         self._collect("val", batch)
 
-    def _gather(self, stage: str) -> dict[str, Any]:
+    def _gather(self, stage: str, across_processes: bool = True) -> dict[str, Any]:
         parts = self._collected[stage]
         self._collected[stage] = []
         cols = [torch.cat(c) for c in zip(*parts)] if parts else [torch.empty(0, device=self.device)] * 4
-        if self.trainer.world_size > 1:
+        if across_processes and self.trainer.world_size > 1:
             cols = [self.all_gather(c).flatten(0, 1) for c in cols]
         n_gathered = len(cols[0])
         index, preds, labels, loss = unique_by_index(*cols)
@@ -111,7 +146,9 @@ class ClassificationModule(EpochMeans):
         return result
 
     def on_validation_epoch_end(self) -> None:
-        r = self._gather("val")
+        self._log_validation(self._gather("val"))
+
+    def _log_validation(self, r: dict[str, Any]) -> None:
         for key in ("accuracy", "macro_f1", "loss"):
             self.log(f"val_{key.replace('accuracy', 'acc').replace('macro_', '')}", r[key], sync_dist=True)
 

@@ -55,8 +55,16 @@ class TrainingProgress(L.Callback):
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # (after the module's own epoch-end hook has logged the metric)
+        if not trainer.sanity_checking:
+            self._show_score(trainer)
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # a module that validates itself logs the metric after the callbacks' epoch-end hooks ran
+        self._show_score(trainer)
+
+    def _show_score(self, trainer: L.Trainer) -> None:
         score = trainer.callback_metrics.get(self.monitor) if self.monitor else None
-        if score is not None and not trainer.sanity_checking:
+        if score is not None:
             self._score = f" ({self.monitor} {float(score):.3f})"
             self.progress.update(self.task, description=self._label(trainer))
 
