@@ -3,9 +3,10 @@
 Lightning's ``ModelCheckpoint(save_last=True)`` writes ``last.ckpt`` only in the steps in which it
 saved a monitored checkpoint (Lightning >= 2.3), i.e. when the validation score improved; a run
 interrupted after epochs without improvement resumed from the best epoch and trained those
-epochs again. This callback writes ``last.ckpt`` after every validation. When the best checkpoint
-was written in the same step it holds the same state, so it is copied instead of serialised
-again (a few hundred microseconds instead of milliseconds).
+epochs again. This callback writes ``last.ckpt`` at the end of every training epoch, after early
+stopping and the best checkpoint have seen the epoch's validation. When the best checkpoint was
+written in the same step it holds the same state, so it is copied instead of serialised again (a
+few hundred microseconds instead of milliseconds).
 """
 
 from __future__ import annotations
