@@ -44,7 +44,7 @@ def plain_loop(dataset, model_config, train_config) -> tuple[float, float]:
     import torch.nn.functional as F
 
     from polymodal.catalog import build_model
-    from polymodal.training.fit import split_loader
+    from polymodal.training.pipeline import split_loader
 
     torch.manual_seed(train_config.seed)
     model = build_model(model_config)
@@ -69,7 +69,7 @@ def plain_loop(dataset, model_config, train_config) -> tuple[float, float]:
 
 def polymodal_fit(dataset, model_config, train_config) -> tuple[float, float]:
     """``(train_time_s, best validation accuracy)`` of ``polymodal.training.fit``."""
-    from polymodal.training.fit import fit
+    from polymodal.training.pipeline import fit
 
     with tempfile.TemporaryDirectory() as tmp:
         result = fit(dataset, model_config, train_config, Path(tmp) / "run", progress_bar=False, resume=False)
@@ -139,10 +139,11 @@ def write(results: list[dict], threads: list[dict], command: str, torch_threads:
         "loop trains and takes the validation argmax each epoch. Goals: overhead <= 1.5x on digits, <= 1.1x on AV-MNIST.",
         "",
         "Where polymodal's extra time goes on digits (cProfile of one run): Lightning's dispatch of hooks around every "
-        "step (the optimizer step runs inside its closure), Lightning's `self.log` (about a millisecond for each of "
-        "the four metrics an epoch), and the checkpoints (`last.ckpt` every epoch, `best.ckpt` when the validation "
-        "accuracy improves). Validation runs inside the module at the end of each epoch, not through Lightning's "
-        "validation loop. A step of this model takes about a millisecond, so these fixed costs weigh more than on "
+        "step (the optimizer step runs inside its closure) and the checkpoints (`last.ckpt` every epoch, `best.ckpt` "
+        "when the validation accuracy improves). Validation runs inside the module at the end of each epoch, not "
+        "through Lightning's validation loop, and an epoch's metrics are written as one row of the log "
+        "(`EpochMeans.log_epoch`), with only the monitored `val_acc` going through Lightning's `self.log` (about a "
+        "millisecond a metric). A step of this model takes about a millisecond, so these fixed costs weigh more than on "
         "AV-MNIST, where a step takes tens of milliseconds.",
         "",
         "| data set | fusion | training samples | epochs | polymodal (s) | plain loop (s) | overhead | goal | per repeat |",
@@ -187,7 +188,7 @@ def main() -> None:
     import torch
 
     from polymodal.data.registry import load_dataset
-    from polymodal.training.fit import quiet_lightning
+    from polymodal.training.pipeline import quiet_lightning
 
     quiet_lightning()
     os.environ.setdefault("POLYMODAL_PROGRESS", "0")

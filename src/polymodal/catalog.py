@@ -27,7 +27,7 @@ from polymodal.fission.factorized import FactorizedMultimodalModel
 from polymodal.fusion.base import Fusion
 from polymodal.fusion.concat import ConcatFusion
 from polymodal.fusion.registry import FUSIONS, READS_TOKENS, make_fusion
-from polymodal.models.build import BuildContext, ModelConfig, equip_for_missing, input_layers, mlp_head
+from polymodal.models.build import BuildContext, ModelConfig, equip_for_missing, initialise, input_layers, mlp_head
 from polymodal.models.dynamic import DynamicMultimodalModel, encoder_flops
 from polymodal.models import heterogeneity_aware
 from polymodal.models.heterogeneity_aware import build_heterogeneity_aware_model
@@ -55,7 +55,9 @@ class ModelEntry:
         family: see :data:`Family`.
         reads: see :data:`Reads`.
         builder: ``builder(context) -> MultimodalModel`` (see :class:`~polymodal.models.build.BuildContext`).
-        documented_by: the class (or module) whose docstring describes the model (``polymodal fusions``).
+        documentation: ``documentation() ->`` the class (or module) whose docstring describes the
+            model (``polymodal fusions``); called only when listing, so that loading the catalog
+            builds no model.
         in_all: part of ``--fusions all``.
     """
 
@@ -63,8 +65,13 @@ class ModelEntry:
     family: Family
     reads: Reads
     builder: Builder
-    documented_by: object
+    documentation: Callable[[], object]
     in_all: bool = True
+
+    @property
+    def documented_by(self) -> object:
+        """The class (or module) whose docstring describes the model."""
+        return self.documentation()
 
     @property
     def defined_by(self) -> str:
@@ -111,8 +118,10 @@ def _heterogeneity_aware(context: BuildContext) -> MultimodalModel:
                                            context.make_head, config.fusion_options)
 
 
-def _fusion_class(name: str) -> type[Fusion]:
-    return type(make_fusion(name, {"a": 4, "b": 4}, hidden_dim=4, num_classes=2))
+def _fusion_class(name: str) -> Callable[[], type[Fusion]]:
+    """``() ->`` the class of the fusion called ``name`` (the registry's factories are functions:
+    the class is that of a small instance, built when asked for)."""
+    return lambda: type(make_fusion(name, {"a": 4, "b": 4}, hidden_dim=4, num_classes=2))
 
 
 def _fusion_entries() -> Iterable[ModelEntry]:
@@ -134,13 +143,16 @@ def _table(entries: Iterable[ModelEntry]) -> dict[str, ModelEntry]:
 
 #: Every model selectable by name, in the order listings show them.
 CATALOG: dict[str, ModelEntry] = _table([
-    ModelEntry(UNIMODAL, "unimodal", "embeddings", _unimodal, MultimodalModel, in_all=False),
+    ModelEntry(UNIMODAL, "unimodal", "embeddings", _unimodal, lambda: MultimodalModel, in_all=False),
     *_fusion_entries(),
-    ModelEntry("heterogeneity-aware", "fusion", "inputs", _heterogeneity_aware, heterogeneity_aware, in_all=False),
+    ModelEntry("heterogeneity-aware", "fusion", "inputs", _heterogeneity_aware, lambda: heterogeneity_aware,
+               in_all=False),
     ModelEntry("discriminative-fission", "fission", "embeddings", fission.build_discriminative_fission,
-               DiscriminativeFission, in_all=False),
-    ModelEntry("factorized", "fission", "embeddings", fission.build_factorized, FactorizedMultimodalModel, in_all=False),
-    ModelEntry("autoencoder", "fission", "embeddings", fission.build_autoencoder, MultimodalAutoencoder, in_all=False),
+               lambda: DiscriminativeFission, in_all=False),
+    ModelEntry("factorized", "fission", "embeddings", fission.build_factorized, lambda: FactorizedMultimodalModel,
+               in_all=False),
+    ModelEntry("autoencoder", "fission", "embeddings", fission.build_autoencoder, lambda: MultimodalAutoencoder,
+               in_all=False),
 ])
 
 
@@ -159,7 +171,7 @@ def model_names(*, in_all: bool | None = None, families: Iterable[Family] | None
 
 def build_architecture(config: ModelConfig) -> MultimodalModel:
     """The model of ``config.fusion``'s entry: its input layers (:func:`~polymodal.models.build.input_layers`
-    for what it reads), then its builder.
+    for what it reads), then its builder, initialised by ``config.init``.
 
     Raises:
         ConfigError: an unknown name, a bad option, or ``unimodal`` with more than one modality.
@@ -167,7 +179,8 @@ def build_architecture(config: ModelConfig) -> MultimodalModel:
     entry = model_entry(config.fusion)
     specs = [ModalitySpec.from_dict(m) for m in config.modalities]
     make_head = lambda d: mlp_head(d, config.hidden_dim, config.num_classes, config.dropout)  # noqa: E731
-    return entry.builder(BuildContext(config, specs, input_layers(config, specs, entry.reads), make_head))
+    model = entry.builder(BuildContext(config, specs, input_layers(config, specs, entry.reads), make_head))
+    return initialise(model, config.init)
 
 
 def build_model(config: ModelConfig) -> MultimodalModel:

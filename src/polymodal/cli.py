@@ -39,7 +39,11 @@ CacheOpt = typer.Option(None, "--cache-dir", help="avmnist: where the built data
 TRAIN_DEFAULTS = train_defaults()
 EpochsOpt = typer.Option(None, "--epochs", min=1, help=f"Maximum epochs (default {TRAIN_DEFAULTS['epochs']}).")
 SeedOpt = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling.")
-LrOpt = typer.Option(None, "--lr", help=f"Adam learning rate (default {TRAIN_DEFAULTS['lr']:g}).")
+LrOpt = typer.Option(None, "--lr", help=f"learning rate of the optimizer (default {TRAIN_DEFAULTS['lr']:g}).")
+OptimizerOpt = typer.Option(None, "--optimizer", help=f"adam, adamw or sgd (with momentum; default "
+                            f"{TRAIN_DEFAULTS['optimizer']}).")
+GradClipOpt = typer.Option(None, "--grad-clip", help="Clip the gradient's L2 norm to this before every step (default: "
+                           + ("no clipping" if TRAIN_DEFAULTS["grad_clip"] is None else f"{TRAIN_DEFAULTS['grad_clip']:g}") + ").")
 PatienceOpt = typer.Option(None, "--patience", min=0, help="Early stopping: epochs without a better validation score "
                            f"(default {TRAIN_DEFAULTS['patience']}).")
 BatchSizeOpt = typer.Option(None, "--batch-size", min=1, help=f"Samples per batch (default {TRAIN_DEFAULTS['batch_size']}).")
@@ -173,6 +177,8 @@ def bench(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/bench-<dataset>)."),
     batch_size: Optional[int] = BatchSizeOpt,
     lr: Optional[float] = LrOpt,
+    optimizer: Optional[str] = OptimizerOpt,
+    grad_clip: Optional[float] = GradClipOpt,
     patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
@@ -204,7 +210,7 @@ def bench(
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
     seed = seed_list[0]
     out = out or Path("runs") / f"bench-{_slug(dataset)}"
-    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, accelerator=accelerator, devices=devices,
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes,
                  **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
     found, rest = _settings(flags, option, config_file, _model_targets())
@@ -260,6 +266,8 @@ def train(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: runs/train-<dataset>-<fusion>)."),
     batch_size: Optional[int] = BatchSizeOpt,
     lr: Optional[float] = LrOpt,
+    optimizer: Optional[str] = OptimizerOpt,
+    grad_clip: Optional[float] = GradClipOpt,
     patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
@@ -284,10 +292,10 @@ def train(
         from polymodal.catalog import build_model, model_entry
         from polymodal.models.build import ModelConfig
         from polymodal.options import scoped_model_options
-        from polymodal.training.fit import fit
+        from polymodal.training.pipeline import fit
 
     model_entry(fusion, "--fusion")
-    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, accelerator=accelerator, devices=devices,
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes,
                  **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
     found, rest = _settings(flags, option, config_file, _model_targets())
@@ -389,6 +397,8 @@ def coordinate(
                                              f"{COORDINATION_BATCH_SIZE}: a contrastive batch's negatives and Deep CCA's "
                                              "covariances need more samples than a classifier's batch)."),
     lr: Optional[float] = LrOpt,
+    optimizer: Optional[str] = OptimizerOpt,
+    grad_clip: Optional[float] = GradClipOpt,
     patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
     cache_dir: Optional[Path] = CacheOpt,
@@ -412,7 +422,7 @@ def coordinate(
         from polymodal.options import field_names
         from polymodal.training.config import TrainConfig
 
-    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, accelerator=accelerator, devices=devices,
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes)
     found, rest = _settings(flags, option, config_file,
                             {"train": field_names(TrainConfig), "coordination": field_names(CoordinationConfig)})

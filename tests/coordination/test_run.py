@@ -12,7 +12,7 @@ from polymodal.coordination.text import DEFAULT_TEMPLATES
 from polymodal.data import load_digits
 from polymodal.data.registry import load_dataset
 from polymodal.errors import ConfigError
-from polymodal.training.fit import TrainConfig
+from polymodal.training.pipeline import TrainConfig
 
 
 @pytest.fixture(scope="module")

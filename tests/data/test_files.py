@@ -16,7 +16,7 @@ from polymodal.data.arrays import from_arrays
 from polymodal.data.mfeat import MFEAT_VIEWS
 from polymodal.errors import ConfigError, DataFileError, ShapeError
 from polymodal.models.build import ModelConfig
-from polymodal.training.fit import TrainConfig, fit
+from polymodal.training.pipeline import TrainConfig, fit
 
 
 def mfeat_manifest(folder: Path, data_dir: Path) -> Path:

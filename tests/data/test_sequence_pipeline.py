@@ -10,7 +10,7 @@ from polymodal.data.arrays import from_arrays
 from polymodal.interactions.emap import model_emap, naive_emap
 from polymodal.catalog import build_model
 from polymodal.models.build import ModelConfig
-from polymodal.training.fit import TrainConfig
+from polymodal.training.pipeline import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_model_emap_equals_naive_emap_with_a_padded_sequence(seq_data, fusion):
 
 
 def test_sequence_model_learns_the_interaction(seq_data, tmp_path):
-    from polymodal.training.fit import fit
+    from polymodal.training.pipeline import fit
 
     result = fit(seq_data, ModelConfig.for_dataset(seq_data, "early", sequence_encoder="gru"),
                  TrainConfig(epochs=25, batch_size=32, seed=0, patience=25), tmp_path / "run", progress_bar=False)

@@ -12,7 +12,7 @@ from polymodal.data.arrays import from_arrays
 from polymodal.data.text import UNKNOWN, WordVocabulary, words
 from polymodal.errors import ConfigError
 from polymodal.models.build import ModelConfig
-from polymodal.training.fit import TrainConfig, fit
+from polymodal.training.pipeline import TrainConfig, fit
 
 
 def test_words_and_vocabulary_by_frequency_then_alphabet():

@@ -12,7 +12,7 @@ from polymodal.catalog import build_model, model_names
 from polymodal.models.build import ModelConfig
 
 FISSION_MODELS = model_names(families=["fission"])
-from polymodal.training.fit import TrainConfig, fit
+from polymodal.training.pipeline import TrainConfig, fit
 
 MODS = [{"name": n, "kind": "vector", "shape": [d]} for n, d in (("a", 5), ("b", 3), ("c", 4))]
 

@@ -10,7 +10,7 @@ from polymodal.errors import ConfigError
 from polymodal.fission.pretrain import pretrain_autoencoder
 from polymodal.models.build import ModelConfig
 from polymodal.training.checkpoint import load_model
-from polymodal.training.fit import TrainConfig, fit
+from polymodal.training.pipeline import TrainConfig, fit
 
 
 def test_pretrain_then_finetune(tmp_path):

@@ -5,7 +5,7 @@ from polymodal.errors import ConfigError
 from polymodal.information.dataset_pid import dataset_pid, model_pid
 from polymodal.models.build import ModelConfig
 from polymodal.training.checkpoint import load_model
-from polymodal.training.fit import TrainConfig, fit
+from polymodal.training.pipeline import TrainConfig, fit
 
 
 def dominant(estimate) -> str:

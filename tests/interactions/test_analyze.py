@@ -11,7 +11,7 @@ from polymodal.data import load_digits
 from polymodal.errors import ConfigError
 from polymodal.interactions.analyze import analyze_interactions, bench_unimodal_checkpoints, load_unimodal
 from polymodal.training.checkpoint import load_model
-from polymodal.training.fit import TrainConfig
+from polymodal.training.pipeline import TrainConfig
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 
 from polymodal.bench import run_bench
 from polymodal.robustness.run import RobustnessSettings, missing_subsets, run_robustness
-from polymodal.training.fit import TrainConfig
+from polymodal.training.pipeline import TrainConfig
 
 
 def polymodal(*args: str) -> subprocess.CompletedProcess:

@@ -23,3 +23,34 @@ def test_last_is_the_latest_epoch_and_a_resume_continues_from_it(digits, tmp_pat
                 progress_bar=False)
     assert again["resumed_from"] == str(ckpts / "last.ckpt") and _epoch(ckpts / "last.ckpt") == 5
     assert not list(ckpts.glob(".*tmp"))  # written atomically: no temporary file left
+
+
+def test_last_holds_each_epochs_final_state_whether_or_not_best_was_saved(digits, tmp_path):
+    """Read back at every epoch end: the epoch and the weights of that moment, copied or serialised."""
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from polymodal.training.pipeline import train_module
+    from polymodal.training.module import ClassificationModule
+
+    checked: list[tuple[int, bool]] = []
+
+    class ReadBack(ModelCheckpoint):  # a checkpoint callback, so it runs after LastCheckpoint
+        def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+            saved = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+            assert saved["epoch"] == trainer.current_epoch
+            state = module.state_dict()
+            assert saved["state_dict"].keys() == state.keys()
+            assert all(torch.equal(saved["state_dict"][k], state[k]) for k in state)
+            checked.append((trainer.current_epoch, float(trainer.callback_metrics["val_acc"])))
+
+    read_back = ReadBack(dirpath=tmp_path / "unused", save_top_k=0)
+    module = ClassificationModule(ModelConfig.for_dataset(digits, "early").to_dict())
+    module.validate_each_epoch(digits.splits["val"], 64)
+    # lr 3e-3 on digits: the validation accuracy improves in some of these epochs and not in others
+    train_module(module, digits, TrainConfig(epochs=12, patience=20, lr=3e-3, accelerator="cpu"), tmp_path,
+                 monitor="val_acc", callbacks=[read_back], progress_bar=False)
+    assert [e for e, _ in checked] == list(range(12))
+    scores = [s for _, s in checked]
+    improved = [s > max(scores[:i], default=-1.0) for i, s in enumerate(scores)]
+    assert any(improved[1:]) and not all(improved)  # both cases were read back

@@ -20,7 +20,7 @@ def _val_log(make, digits, run_dir):
 
     import lightning as L
 
-    from polymodal.training.fit import TrainConfig, quiet_lightning, train_module
+    from polymodal.training.pipeline import TrainConfig, quiet_lightning, train_module
 
     quiet_lightning()
     L.seed_everything(0, verbose=False)

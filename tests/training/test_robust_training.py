@@ -10,7 +10,7 @@ from polymodal.robustness.corrupt import Corruptor
 from polymodal.robustness.impute import imputer_r2
 from polymodal.training.checkpoint import load_model
 from polymodal.training.evaluate import evaluate
-from polymodal.training.fit import TrainConfig, fit, split_loader, training_augmentation
+from polymodal.training.pipeline import TrainConfig, fit, split_loader, training_augmentation
 
 
 def test_modality_dropout_teaches_the_token_and_the_model_without_a_modality(digits, tmp_path):

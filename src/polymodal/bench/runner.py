@@ -16,7 +16,7 @@ from polymodal.io import atomic_write_json
 from polymodal.layout import BenchLayout, method_slug
 from polymodal.catalog import UNIMODAL, build_model, model_names
 from polymodal.models.build import ModelConfig
-from polymodal.training.fit import TrainConfig, fit
+from polymodal.training.pipeline import TrainConfig, fit
 
 
 

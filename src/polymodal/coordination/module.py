@@ -14,6 +14,7 @@ from polymodal.coordination.deep_cca_loss import deep_cca_terms
 from polymodal.coordination.gather import gather_with_local_grad, world
 from polymodal.coordination.similarity import make_similarity
 from polymodal.training.epoch_means import EpochMeans
+from polymodal.training.optimizers import make_optimizer
 from polymodal.training.module import unique_by_index
 
 
@@ -67,12 +68,14 @@ class CoordinationModule(EpochMeans):
 
     Args:
         coordination_config: :meth:`CoordinationConfig.to_dict` output (stored in the checkpoint).
-        lr: Adam learning rate.
-        weight_decay: Adam weight decay.
+        lr: learning rate.
+        weight_decay: weight decay.
+        optimizer, momentum: see :class:`~polymodal.training.config.TrainConfig`.
         batch_size: the batch size of the validation chunks for contrastive methods.
     """
 
-    def __init__(self, coordination_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64) -> None:
+    def __init__(self, coordination_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64,
+                 optimizer: str = "adam", momentum: float = 0.9) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.config = CoordinationConfig.from_dict(coordination_config)
@@ -107,7 +110,8 @@ class CoordinationModule(EpochMeans):
         self.log("val_score", validation_score(self.config, self.model, za, zb, self.hparams.batch_size), sync_dist=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        return make_optimizer(self.hparams.get("optimizer", "adam"), self.parameters(), self.hparams.lr,
+                              self.hparams.weight_decay, self.hparams.get("momentum", 0.9))
 
 
 @torch.no_grad()

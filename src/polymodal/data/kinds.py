@@ -38,7 +38,8 @@ class ModalityKind:
         padded: samples have different lengths along their first dimension and are stored as
             :class:`Padded` with their lengths.
         integer: samples are integer ids (stored as int64), not floats.
-        encoder: ``(spec, out_dim, hidden_dim, dropout, sequence_encoder) -> module (B, ...) -> (B, out_dim)``.
+        encoder: ``(spec, out_dim, hidden_dim, dropout, sequence_encoder, *, norm, final_relu) ->
+            module (B, ...) -> (B, out_dim)`` (see :func:`polymodal.models.encoders.make_encoder`).
         tokenizer: ``(spec, dim) -> module (B, ...) -> (B, T, dim)`` tokens (a :class:`Padded` for padded kinds).
         description: one line for the docs and ``polymodal data info``.
     """
@@ -98,25 +99,29 @@ class ModalityKind:
         return Padded(tensor, lengths)
 
 
-def _mlp(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, sequence_encoder: str | None) -> "nn.Module":
+def _mlp(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, sequence_encoder: str | None,
+         **style: Any) -> "nn.Module":
     from polymodal.models.encoders import MLPEncoder
 
-    return MLPEncoder(spec.shape[0], out_dim, hidden_dim, dropout)
+    return MLPEncoder(spec.shape[0], out_dim, hidden_dim, dropout, **style)
 
 
-def _lenet(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, sequence_encoder: str | None) -> "nn.Module":
+def _lenet(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, sequence_encoder: str | None,
+           **style: Any) -> "nn.Module":
     from polymodal.models.encoders import LeNetEncoder
 
-    return LeNetEncoder(spec.shape, out_dim)  # type: ignore[arg-type]
+    return LeNetEncoder(spec.shape, out_dim, **style)  # type: ignore[arg-type]
 
 
-def _sequence(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, sequence_encoder: str | None) -> "nn.Module":
+def _sequence(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, sequence_encoder: str | None,
+              **style: Any) -> "nn.Module":
     from polymodal.models.sequence_encoders import make_sequence_encoder
 
     return make_sequence_encoder(sequence_encoder or "gru", spec.shape[1], out_dim, hidden_dim, dropout)
 
 
-def _text(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, sequence_encoder: str | None) -> "nn.Module":
+def _text(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, sequence_encoder: str | None,
+          **style: Any) -> "nn.Module":
     from polymodal.models.sequence_encoders import TokenSequenceEncoder, make_sequence_encoder
 
     inner = make_sequence_encoder(sequence_encoder or "transformer", hidden_dim, out_dim, hidden_dim, dropout)

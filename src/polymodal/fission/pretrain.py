@@ -17,7 +17,8 @@ from polymodal.errors import ConfigError
 from polymodal.catalog import build_model
 from polymodal.models.build import ModelConfig
 from polymodal.training.epoch_means import EpochMeans
-from polymodal.training.fit import TrainConfig, quiet_lightning, train_module
+from polymodal.training.optimizers import make_optimizer
+from polymodal.training.pipeline import TrainConfig, quiet_lightning, train_module
 
 
 class ReconstructionModule(EpochMeans):
@@ -26,10 +27,11 @@ class ReconstructionModule(EpochMeans):
     Args:
         model_config: :meth:`ModelConfig.to_dict` of a model with a ``reconstruction_loss`` method
             (the ``autoencoder`` fission model); stored in the checkpoint, so ``load_model`` reads it.
-        lr, weight_decay: Adam settings.
+        lr, weight_decay, optimizer, momentum: the optimizer (:class:`~polymodal.training.config.TrainConfig`).
     """
 
-    def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0) -> None:
+    def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0,
+                 optimizer: str = "adam", momentum: float = 0.9) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.model = build_model(ModelConfig.from_dict(model_config))
@@ -52,7 +54,8 @@ class ReconstructionModule(EpochMeans):
         self.log("val_score", -total / sum(n for _, n in parts), sync_dist=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        return make_optimizer(self.hparams.get("optimizer", "adam"), self.parameters(), self.hparams.lr,
+                              self.hparams.weight_decay, self.hparams.get("momentum", 0.9))
 
 
 def pretrain_autoencoder(dataset: MultimodalDataset, model_config: ModelConfig, train_config: TrainConfig,
@@ -60,10 +63,11 @@ def pretrain_autoencoder(dataset: MultimodalDataset, model_config: ModelConfig, 
     """Train the reconstruction of every modality from the fused code, no labels; returns the best checkpoint.
 
     Checkpoints, resume and early stopping (on the validation reconstruction error) are the
-    training pipeline's (:func:`~polymodal.training.fit.train_module`).
+    training pipeline's (:func:`~polymodal.training.pipeline.train_module`).
     """
     quiet_lightning()
     L.seed_everything(train_config.seed, workers=True, verbose=False)
-    module = ReconstructionModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    module = ReconstructionModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay,
+                                  optimizer=train_config.optimizer, momentum=train_config.momentum)
     run = train_module(module, dataset, train_config, run_dir, monitor="val_score", progress_bar=progress_bar, resume=resume)
     return Path(run.best_path)

@@ -28,8 +28,10 @@ FusionFactory = Callable[..., Fusion]
 
 
 def _sized(cls: Callable[..., Fusion], **defaults: Any) -> FusionFactory:
-    """Factory of a fusion whose output size is ``hidden_dim``: ``cls(dims, hidden_dim, **defaults, **options)``."""
-    return lambda dims, hidden_dim, num_classes, **kw: cls(dims, hidden_dim, **{**defaults, **kw})
+    """Factory of a fusion whose output size is ``hidden_dim`` unless an ``output_dim`` option says
+    otherwise: ``cls(dims, output_dim=hidden_dim, **defaults, **options)`` (tensor fusion takes
+    ``output_dim=None``: no projection, the head reads the whole tensor)."""
+    return lambda dims, hidden_dim, num_classes, **kw: cls(dims, **{"output_dim": hidden_dim, **defaults, **kw})
 
 
 FUSIONS: dict[str, FusionFactory] = {

@@ -71,7 +71,7 @@ def learned_embeddings(dataset: MultimodalDataset, split: str, embed_dim: int = 
     """
     from polymodal.models.build import ModelConfig
     from polymodal.training.checkpoint import load_model
-    from polymodal.training.fit import TrainConfig, fit
+    from polymodal.training.pipeline import TrainConfig, fit
 
     config = ModelConfig.for_dataset(dataset, "nonlinear", embed_dim=embed_dim, hidden_dim=32)
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,7 +17,7 @@ from torch import nn
 from polymodal.data.dataset import ModalitySpec, MultimodalDataset
 from polymodal.checks import positive_int
 from polymodal.errors import ConfigError
-from polymodal.models.encoders import make_encoder
+from polymodal.models.encoders import ENCODER_NORMS, EncoderNorm, make_encoder
 from polymodal.models.heterogeneity_aware import HETEROGENEITY_AWARE, resolve_options
 from polymodal.models.imputer import TranslationImputer
 from polymodal.models.missing import blank_input
@@ -26,11 +26,20 @@ from polymodal.models.names import MODEL_NAMES, ModelName
 from polymodal.models.tokenizers import make_tokenizer
 
 SequenceEncoderName = Literal["gru", "cnn", "transformer"]
+#: ``torch``: PyTorch's layer defaults; ``xavier``: Glorot-uniform weights; ``kaiming``: He-normal
+#: weights (fan-in, ReLU gain); the last two zero the biases. Applied to every linear and
+#: convolution layer of the model.
+Init = Literal["torch", "xavier", "kaiming"]
+INITS: tuple[str, ...] = get_args(Init)
 
 #: The encoder sizes every model family starts from (fusion, fission and coordination alike).
 EMBED_DIM = 64
 HIDDEN_DIM = 64
 DROPOUT = 0.1
+
+
+#: What the recipe fields meant before they existed: a configuration without them was built so.
+BEFORE_RECIPE_FIELDS: dict[str, Any] = {"encoder_norm": "none", "encoder_final_relu": True, "init": "torch"}
 
 
 @dataclass
@@ -53,6 +62,10 @@ class ModelConfig:
         sequence_encoder: encoder of sequence and text modalities, ``"gru"``, ``"cnn"`` or
             ``"transformer"`` (see :mod:`polymodal.models.sequence_encoders`); ``None`` for the
             kind's default (GRU for sequences, Transformer for text).
+        encoder_norm: normalisation inside the MLP and LeNet encoders, ``none``, ``batch`` or
+            ``layer`` (see :mod:`polymodal.models.encoders`).
+        encoder_final_relu: end every MLP and LeNet embedding with a ReLU.
+        init: weight initialisation, see :data:`Init`.
     """
 
     modalities: list[dict[str, Any]]
@@ -65,6 +78,9 @@ class ModelConfig:
     missing_token: bool = False
     imputer: int | None = None
     sequence_encoder: SequenceEncoderName | None = None
+    encoder_norm: EncoderNorm = "none"
+    encoder_final_relu: bool = True
+    init: Init = "torch"
 
     def __post_init__(self) -> None:
         if self.fusion not in MODEL_NAMES:
@@ -73,6 +89,11 @@ class ModelConfig:
         if self.sequence_encoder is not None and self.sequence_encoder not in get_args(SequenceEncoderName):
             raise ConfigError(f"sequence_encoder: {self.sequence_encoder!r} is unknown; choose from "
                               f"{', '.join(get_args(SequenceEncoderName))}")
+        for name, value, choices in (("encoder_norm", self.encoder_norm, ENCODER_NORMS), ("init", self.init, INITS)):
+            if value not in choices:
+                raise ConfigError(f"{name}: {value!r} is unknown; choose from {', '.join(choices)}")
+        if not isinstance(self.encoder_final_relu, bool):
+            raise ConfigError(f"encoder_final_relu: {self.encoder_final_relu!r} must be true or false")
         self.embed_dim = positive_int(self.embed_dim, "embed_dim")
         self.hidden_dim = positive_int(self.hidden_dim, "hidden_dim")
         if not 0.0 <= float(self.dropout) < 1.0:
@@ -96,8 +117,10 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
-        """Rebuild from :meth:`to_dict` output."""
-        return cls(**data)
+        """Rebuild from :meth:`to_dict` output. A configuration stored before a field existed (an
+        older checkpoint) gets the value that field's behaviour had then (:data:`BEFORE_RECIPE_FIELDS`),
+        not today's default, so the model is rebuilt as it was trained."""
+        return cls(**{**BEFORE_RECIPE_FIELDS, **data})
 
 
 def mlp_head(in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> nn.Sequential:
@@ -141,9 +164,26 @@ def input_layers(config: "ModelConfig", specs: Sequence[ModalitySpec], reads: st
     if reads == "tokens":
         return {s.name: make_tokenizer(s, config.embed_dim) for s in specs}
     if reads == "embeddings":
-        return {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout, config.sequence_encoder)
+        return {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout, config.sequence_encoder,
+                                     norm=config.encoder_norm, final_relu=config.encoder_final_relu)
                 for s in specs}
     return {}
+
+
+def initialise(model: nn.Module, init: Init) -> nn.Module:
+    """Re-initialise every linear and convolution layer of ``model`` by ``init`` (:data:`Init`), in
+    module order (so a seed gives the same weights); ``torch`` leaves the model as built."""
+    if init == "torch":
+        return model
+    for layer in model.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            if init == "xavier":
+                nn.init.xavier_uniform_(layer.weight)
+            else:
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    return model
 
 
 def equip_for_missing(model: MultimodalModel, config: "ModelConfig") -> MultimodalModel:

@@ -14,6 +14,8 @@ from polymodal.errors import ConfigError
 AugmentSchedule = Literal["constant", "linear"]
 TrainStrategy = Literal["zero", "token", "drop", "impute"]
 ImputeMode = Literal["joint", "after"]
+OptimizerName = Literal["adam", "adamw", "sgd"]
+OPTIMIZERS = get_args(OptimizerName)
 AUGMENT_SCHEDULES = get_args(AugmentSchedule)
 TRAIN_STRATEGIES = get_args(TrainStrategy)
 IMPUTE_MODES = get_args(ImputeMode)
@@ -26,8 +28,12 @@ class TrainConfig:
     Attributes:
         epochs: maximum number of epochs.
         batch_size: samples per batch and process.
-        lr: Adam learning rate.
-        weight_decay: Adam weight decay.
+        optimizer: ``adam``, ``adamw`` (decoupled weight decay) or ``sgd`` (with ``momentum``).
+        lr: learning rate.
+        weight_decay: weight decay (an L2 term in the gradient for ``adam`` and ``sgd``, decoupled
+            for ``adamw``).
+        momentum: SGD momentum (``sgd`` only; 0 for plain SGD).
+        grad_clip: clip the gradient's global L2 norm to this before every step; ``None`` for no clipping.
         patience: epochs without a better validation accuracy before stopping.
         seed: seed of weights, shuffling and dropout.
         accelerator, devices, strategy, num_nodes: passed to ``lightning.Trainer`` unchanged
@@ -48,8 +54,11 @@ class TrainConfig:
 
     epochs: int = 30
     batch_size: int = 64
+    optimizer: OptimizerName = "adam"
     lr: float = 1e-3
     weight_decay: float = 1e-4
+    momentum: float = 0.9
+    grad_clip: float | None = None
     patience: int = 8
     seed: int = 0
     accelerator: str = "auto"
@@ -67,6 +76,14 @@ class TrainConfig:
         from polymodal.robustness.corrupt import parse_augment
 
         parse_augment(self.augment)
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"--optimizer: {self.optimizer!r} is unknown; choose from {', '.join(OPTIMIZERS)}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ConfigError(f"momentum: {self.momentum!r} must be in [0, 1)")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ConfigError(f"--grad-clip: {self.grad_clip!r} must be positive (omit it for no clipping)")
+        if self.weight_decay < 0:
+            raise ConfigError(f"weight_decay: {self.weight_decay!r} must be non-negative")
         if self.augment_schedule not in AUGMENT_SCHEDULES:
             raise ConfigError(f"--augment-schedule: {self.augment_schedule!r} is unknown; choose from {', '.join(AUGMENT_SCHEDULES)}")
         if not 0.0 <= self.modality_dropout < 1.0:

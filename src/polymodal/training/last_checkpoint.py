@@ -35,6 +35,15 @@ class LastCheckpoint(ModelCheckpoint):
         path = Path(path)
         super().__init__(dirpath=path.parent, filename=path.stem, save_top_k=0, enable_version_counter=False)
         self.path, self.best = path, best
+        self._seen_best_score: object = None  # best.best_model_score at the last epoch end
+
+    def _best_saved_this_epoch(self) -> bool:
+        """Whether ``best`` wrote its file since the previous epoch end: it replaces its
+        ``best_model_score`` (the epoch's monitored tensor) exactly when it saves."""
+        score = self.best.best_model_score
+        saved = score is not None and score is not self._seen_best_score and bool(self.best.best_model_path)
+        self._seen_best_score = score
+        return saved
 
     def on_train_batch_end(self, *args: object, **kwargs: object) -> None:
         """Nothing: saving happens at the end of the epoch."""
@@ -46,7 +55,7 @@ class LastCheckpoint(ModelCheckpoint):
         if trainer.sanity_checking:
             return
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        if self.best.best_model_path and self.best._last_global_step_saved == trainer.global_step:
+        if self._best_saved_this_epoch():
             if trainer.is_global_zero:  # best.ckpt was written this epoch, after everything else ran
                 shutil.copyfile(self.best.best_model_path, tmp)
         else:

@@ -15,6 +15,7 @@ from polymodal.models.build import ModelConfig
 from polymodal.models.missing import Presence, random_masks
 from polymodal.robustness.impute import imputation_loss
 from polymodal.training.complexity import to_device
+from polymodal.training.optimizers import make_optimizer
 from polymodal.training.epoch_means import EpochMeans
 from polymodal.training.metrics import classification_metrics
 
@@ -40,6 +41,11 @@ def unique_by_index(index: torch.Tensor, *columns: torch.Tensor) -> tuple[torch.
     return (index[rows], *(c[rows] for c in columns))
 
 
+def validation_metrics(r: dict[str, Any]) -> dict[str, float]:
+    """The logged validation metrics ``{val_acc, val_f1, val_loss}`` of a :meth:`ClassificationModule._gather` result."""
+    return {"val_acc": r["accuracy"], "val_f1": r["macro_f1"], "val_loss": r["loss"]}
+
+
 class ClassificationModule(EpochMeans):
     """Cross-entropy training of a model built from a :class:`ModelConfig` dict.
 
@@ -49,8 +55,9 @@ class ClassificationModule(EpochMeans):
 
     Args:
         model_config: :meth:`ModelConfig.to_dict` output (stored in the checkpoint).
-        lr: Adam learning rate.
-        weight_decay: Adam weight decay.
+        lr: learning rate.
+        weight_decay: weight decay.
+        optimizer, momentum: see :class:`~polymodal.training.config.TrainConfig`.
         modality_dropout: probability that a modality is dropped from a training example
             (see :func:`~polymodal.models.missing.random_masks`).
         missing_strategy: how dropped modalities are filled in training.
@@ -58,7 +65,8 @@ class ClassificationModule(EpochMeans):
     """
 
     def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0,
-                 modality_dropout: float = 0.0, missing_strategy: str = "zero", impute: str | None = None) -> None:
+                 modality_dropout: float = 0.0, missing_strategy: str = "zero", impute: str | None = None,
+                 optimizer: str = "adam", momentum: float = 0.9) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.config = ModelConfig.from_dict(model_config)
@@ -81,8 +89,9 @@ class ClassificationModule(EpochMeans):
         return self._validation is not None
 
     def on_train_epoch_end(self) -> None:
-        super().on_train_epoch_end()  # the training losses' epoch means
+        metrics = self.epoch_means()  # the training losses
         if self._validation is None:
+            self.log_epoch(metrics)
             return
         if self._validation_loader is None:
             # a generator of its own: an iterator made without one draws its seed from the global
@@ -94,7 +103,8 @@ class ClassificationModule(EpochMeans):
             for batch in self._validation_loader:
                 self._collect("val", to_device(batch, self.device))
         self.model.train(was_training)
-        self._log_validation(self._gather("val", across_processes=False))
+        metrics.update(validation_metrics(self._gather("val", across_processes=False)))
+        self.log_epoch(metrics, monitor=("val_acc",))
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """``{m: (B, *shape_m)} -> (B, num_classes)`` logits."""
@@ -149,8 +159,9 @@ class ClassificationModule(EpochMeans):
         self._log_validation(self._gather("val"))
 
     def _log_validation(self, r: dict[str, Any]) -> None:
-        for key in ("accuracy", "macro_f1", "loss"):
-            self.log(f"val_{key.replace('accuracy', 'acc').replace('macro_', '')}", r[key], sync_dist=True)
+        for name, value in validation_metrics(r).items():
+            self.log(name, value, sync_dist=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        return make_optimizer(self.hparams.get("optimizer", "adam"), self.parameters(), self.hparams.lr,
+                              self.hparams.weight_decay, self.hparams.get("momentum", 0.9))

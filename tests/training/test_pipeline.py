@@ -66,3 +66,27 @@ def test_dynamic_fusion_trains_with_its_penalty_and_reports_its_routing(digits, 
     assert routing["compute_saved"] == pytest.approx(1 - sum(routing["fraction"][b] * costs[b] for b in costs))
     header = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0]
     assert "train_aux_loss" in header.split(",")
+
+
+def test_grad_clip_bounds_the_norm_of_every_step(digits, tmp_path):
+    """The gradient the optimizer steps with has a global L2 norm of at most grad_clip (and exactly
+    grad_clip when the raw one is larger: with a tiny bound, every step)."""
+    import lightning as L
+
+    from polymodal.training.pipeline import train_module
+    from polymodal.training.module import ClassificationModule
+
+    norms: list[float] = []
+
+    class Watch(L.Callback):
+        def on_train_start(self, trainer, module):
+            def record(optimizer, args, kwargs):
+                grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+                norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+            trainer.optimizers[0].register_step_post_hook(record)  # the closure ran inside step()
+
+    module = ClassificationModule(ModelConfig.for_dataset(digits, "early").to_dict(), optimizer="sgd", lr=0.1)
+    module.validate_each_epoch(digits.splits["val"], 64)
+    train_module(module, digits, TrainConfig(epochs=1, grad_clip=1e-3, accelerator="cpu"), tmp_path,
+                 monitor="val_acc", callbacks=[Watch()], progress_bar=False)
+    assert len(norms) == 20 and all(abs(n - 1e-3) < 1e-8 for n in norms)

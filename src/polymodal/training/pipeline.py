@@ -34,7 +34,6 @@ from polymodal.training.module import ClassificationModule
 from polymodal.training.progress import TrainingProgress
 
 
-
 def quiet_lightning() -> None:
     """Silence Lightning's informational messages and the warnings that do not concern users."""
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
@@ -60,6 +59,8 @@ def _trainer(config: TrainConfig, logger: ResumingCSVLogger, callbacks: list[L.C
         enable_model_summary=False,
         log_every_n_steps=10,
         default_root_dir=run_dir,
+        gradient_clip_val=config.grad_clip,
+        gradient_clip_algorithm="norm",
     )
 
 
@@ -232,7 +233,8 @@ def fit(
     layout = RunLayout(run_dir)
     module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay,
                                   modality_dropout=train_config.modality_dropout,
-                                  missing_strategy=train_config.missing_strategy, impute=train_config.impute)
+                                  missing_strategy=train_config.missing_strategy, impute=train_config.impute,
+                                  optimizer=train_config.optimizer, momentum=train_config.momentum)
     module.validate_each_epoch(dataset.splits["val"], train_config.batch_size)
     if init_weights is not None:
         _, state = read_checkpoint(init_weights, "model_config")
