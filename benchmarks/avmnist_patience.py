@@ -65,7 +65,7 @@ def train_pair(fusion: str, seed: int, data_dir: str, epochs: int, patience: int
     torch.set_num_threads(1)
     from polymodal.data.registry import load_dataset
     from polymodal.models.build import ModelConfig
-    from polymodal.training.fit import TrainConfig, fit, quiet_lightning
+    from polymodal.training.pipeline import TrainConfig, fit, quiet_lightning
 
     quiet_lightning()
     run_dir = Path(out) / fusion / f"seed-{seed}"

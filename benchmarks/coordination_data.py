@@ -55,7 +55,7 @@ def main() -> None:
     from polymodal.data.registry import load_dataset
     from polymodal.errors import ConfigError
     from polymodal.models.build import ModelConfig
-    from polymodal.training.fit import TrainConfig, fit
+    from polymodal.training.pipeline import TrainConfig, fit
 
     try:
         encoder = sentence_encoder()

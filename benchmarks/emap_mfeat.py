@@ -72,7 +72,7 @@ def main() -> int:
     from polymodal.io import atomic_write_json
     from polymodal.models.build import ModelConfig
     from polymodal.training.checkpoint import load_model
-    from polymodal.training.fit import RESULT_FILE, TrainConfig, fit, quiet_lightning
+    from polymodal.training.pipeline import RESULT_FILE, TrainConfig, fit, quiet_lightning
 
     fusions = [f for f in args.fusions.split(",") if f]
     unknown = [f for f in fusions if f not in fusion_names()]

@@ -30,7 +30,7 @@ def trained(ds, fusion: str, options: dict, run_dir: Path, epochs: int):
     """The best checkpoint's model of a (possibly finished) run."""
     from polymodal.models.build import ModelConfig
     from polymodal.training.checkpoint import load_model
-    from polymodal.training.fit import TrainConfig, fit
+    from polymodal.training.pipeline import TrainConfig, fit
 
     done = run_dir / "result.json"
     if done.is_file():

@@ -54,7 +54,7 @@ def table(names, matrix) -> list[str]:
 def fusion_bench(ds, groups, pair_groups, seeds: list[int]) -> dict[str, dict]:
     from polymodal.models.build import ModelConfig
     from polymodal.training.complexity import count_parameters
-    from polymodal.training.fit import TrainConfig, fit
+    from polymodal.training.pipeline import TrainConfig, fit
     from polymodal.training.checkpoint import load_model
 
     variants = {"all-separate": {"groups": "separate"}, "measured groups": {"groups": groups},

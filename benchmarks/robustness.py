@@ -43,7 +43,7 @@ ROBUST_RUNS = {  # name -> (fusion, ModelConfig extras, TrainConfig extras)
 
 def bench(dataset, fusions: list[str], seeds: list[int], out: Path) -> dict:
     from polymodal.bench import run_bench
-    from polymodal.training.fit import TrainConfig
+    from polymodal.training.pipeline import TrainConfig
 
     return run_bench(dataset, fusions, TrainConfig(epochs=30, patience=8), out, seeds=seeds)
 
@@ -51,7 +51,7 @@ def bench(dataset, fusions: list[str], seeds: list[int], out: Path) -> dict:
 def train_robust(dataset, name: str, out: Path) -> Path:
     from polymodal.layout import RunLayout
     from polymodal.models.build import ModelConfig
-    from polymodal.training.fit import TrainConfig, fit
+    from polymodal.training.pipeline import TrainConfig, fit
 
     fusion, model_kw, train_kw = ROBUST_RUNS[name]
     run = RunLayout(out)

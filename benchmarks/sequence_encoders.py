@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     from polymodal.bench import run_bench
     from polymodal.data.registry import load_dataset
-    from polymodal.training.fit import TrainConfig
+    from polymodal.training.pipeline import TrainConfig
 
     seeds = [int(s) for s in args.seeds.split(",")]
     encoders = [e.strip() for e in args.encoders.split(",")]

@@ -50,7 +50,7 @@ def main() -> None:
 
     from polymodal.bench import run_bench
     from polymodal.data import MultimodalDataset
-    from polymodal.training.fit import TrainConfig
+    from polymodal.training.pipeline import TrainConfig
 
     seeds = [int(s) for s in args.seeds.split(",")]
     bunch = load_digits()
