@@ -1,0 +1,71 @@
+"""OGM-GE's gradient coefficients (Peng, Wei, Deng, Wang and Hu, "Balanced Multimodal Learning via
+On-the-fly Gradient Modulation", CVPR 2022).
+
+A model with a decomposable head (concatenation, sum, late fusion) splits its logits into one
+part per modality, ``logits = sum_m out_m``. Per batch, modality m scores
+``s_m = sum_i softmax(out_m,i)[y_i]``; its discrepancy ratio is ``rho_m = s_m / mean_{n != m} s_n``
+(for two modalities, ``s_v / s_a`` and its inverse, as in the paper). The dominant modality
+(``rho_m > 1``) has its encoder's gradients scaled by ``k_m = 1 - tanh(alpha * rho_m)``; the others
+keep ``k_m = 1``. Generalisation enhancement (GE) then adds Gaussian noise with the standard
+deviation of the modulated gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+
+
+def modality_scores(outputs: Mapping[str, torch.Tensor], labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``s_m = sum_i softmax(out_m,i)[y_i]``.
+
+    Args:
+        outputs: ``{m: (B, C)}`` each modality's part of the logits.
+        labels: ``(B,)`` class indices.
+
+    Returns:
+        ``{m: scalar tensor}``.
+    """
+    return {m: torch.softmax(o.detach(), dim=1).gather(1, labels[:, None]).sum() for m, o in outputs.items()}
+
+
+def discrepancy_ratios(scores: Mapping[str, torch.Tensor | float]) -> dict[str, float]:
+    """``rho_m = s_m / mean_{n != m} s_n`` (at least two modalities)."""
+    values = {m: float(s) for m, s in scores.items()}
+    if len(values) < 2:
+        raise ValueError(f"scores: OGM needs at least two modalities, got {list(values)}")
+    out = {}
+    for m, s in values.items():
+        others = [v for n, v in values.items() if n != m]
+        out[m] = s / max(sum(others) / len(others), 1e-12)
+    return out
+
+
+def ogm_coefficients(scores: Mapping[str, torch.Tensor | float], alpha: float) -> dict[str, float]:
+    """``k_m = 1 - tanh(alpha * rho_m)`` where ``rho_m > 1`` (the dominant modality), else 1.
+
+    Args:
+        scores: ``{m: s_m}`` from :func:`modality_scores`.
+        alpha: modulation strength, > 0.
+
+    Returns:
+        ``{m: k_m}`` in ``(0, 1]``.
+    """
+    if not alpha > 0:
+        raise ValueError(f"alpha: {alpha!r} must be positive")
+    return {m: 1.0 - float(torch.tanh(torch.tensor(alpha * r))) if r > 1 else 1.0
+            for m, r in discrepancy_ratios(scores).items()}
+
+
+def modulate_(parameters: list[torch.nn.Parameter], coefficient: float, noise: bool,
+              generator: torch.Generator | None = None) -> None:
+    """Scale the gradients of ``parameters`` by ``coefficient`` in place and, with ``noise`` (GE),
+    add ``N(0, std(g)^2)`` noise, ``std`` taken over each modulated gradient tensor."""
+    for p in parameters:
+        if p.grad is None:
+            continue
+        p.grad.mul_(coefficient)
+        if noise and p.grad.numel() > 1:
+            std = float(p.grad.std())
+            p.grad.add_(torch.randn(p.grad.shape, generator=generator, dtype=p.grad.dtype).to(p.grad.device) * std)

@@ -1,0 +1,37 @@
+"""AGM's discrepancies and coefficients against the rule computed by hand."""
+
+import math
+
+import pytest
+
+from polymodal.training.balance.agm import agm_coefficients, discrepancies, update_running
+
+
+def test_discrepancies_two_modalities():
+    # mean loss 1.5, M / (M - 1) = 2
+    r = discrepancies({"audio": 1.0, "image": 2.0})
+    assert r == pytest.approx({"audio": math.exp(-1.0), "image": math.exp(1.0)})
+
+
+def test_discrepancies_three_modalities():
+    r = discrepancies({"a": 0.0, "b": 3.0, "c": 6.0})  # mean 3, M / (M - 1) = 1.5
+    assert r == pytest.approx({"a": math.exp(-4.5), "b": 1.0, "c": math.exp(4.5)})
+
+
+def test_coefficients_and_the_cap_at_seven():
+    c = agm_coefficients({"a": math.exp(-1), "b": math.exp(1)}, {"a": 1.0, "b": 1.0}, alpha=0.1)
+    assert c == pytest.approx({"a": math.exp(0.1 * (1 - math.exp(-1))), "b": math.exp(0.1 * (1 - math.e))})
+    assert agm_coefficients({"a": 1.0}, {"a": 100.0}, alpha=0.5)["a"] == pytest.approx(math.exp(3.5))
+
+
+def test_running_mean_is_the_mean_of_the_values_so_far():
+    values = [{"a": 1.0}, {"a": 4.0}, {"a": 7.0}, {"a": 0.0}]
+    running = None
+    for step, r in enumerate(values, start=1):
+        running = update_running(running, r, step)
+    assert running["a"] == pytest.approx(3.0)
+
+
+def test_one_modality_is_refused():
+    with pytest.raises(ValueError, match="at least two modalities"):
+        discrepancies({"a": 1.0})
