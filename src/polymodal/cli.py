@@ -61,6 +61,10 @@ AugmentScheduleOpt = typer.Option(None, "--augment-schedule", help="constant (de
 ModalityDropoutOpt = typer.Option(None, "--modality-dropout", help="Drop each modality of a training example with this probability in [0, 1) (one always stays; default 0).")
 MissingStrategyOpt = typer.Option(None, "--missing-strategy", help="How dropped modalities are filled in training: zero (default), token (a learned embedding), drop (late, gated, mixture, additive, multiplicative) or impute (with --imputer).")
 ImputerOpt = typer.Option(None, "--imputer", help="Give the model a translation imputer (strategy impute), trained joint or after.")
+BalanceOpt = typer.Option(None, "--balance", help="Balanced multimodal learning: none (default), agm (any fusion) or "
+                          "ogm (early, late, additive); see polymodal.training.balance.")
+BalanceOptionOpt = typer.Option(None, "--balance-option", help="KEY=VALUE option of the --balance method, e.g. "
+                                "alpha=0.5 (agm: alpha, clip; ogm: alpha, noise, start_epoch, end_epoch); repeatable.")
 SequenceEncoderOpt = typer.Option(None, "--sequence-encoder", help="Encoder of sequence and text modalities: gru, cnn or transformer (default: gru for sequences, transformer for text).")
 
 
@@ -137,6 +141,13 @@ def _robust_flags(augment: Optional[str], schedule: Optional[str], dropout: Opti
             "impute": imputer}
 
 
+def _balance_flags(balance: Optional[str], options: Optional[list[str]]) -> dict:
+    """``--balance`` and ``--balance-option`` as TrainConfig fields (``None``: not given)."""
+    from polymodal.options import parse_options
+
+    return {"balance": balance, "balance_options": parse_options(options, "--balance-option") if options else None}
+
+
 def _model_fields_for_training(train: dict, model: dict) -> dict:
     """``model`` with what the training asks of the model: a learned missing token for
     ``missing_strategy=token``, an imputer for ``impute``."""
@@ -192,6 +203,8 @@ def bench(
     missing_strategy: Optional[str] = MissingStrategyOpt,
     imputer: Optional[str] = ImputerOpt,
     sequence_encoder: Optional[str] = SequenceEncoderOpt,
+    balance: Optional[str] = BalanceOpt,
+    balance_option: Optional[list[str]] = BalanceOptionOpt,
     option: Optional[list[str]] = typer.Option(
         None, "--option", help="KEY=VALUE: a ModelConfig or TrainConfig field (e.g. dropout=0.2, weight_decay=0), or "
         "a model's own option scoped by its name (e.g. low-rank.rank=8); VALUE read as JSON, else text; repeatable."),
@@ -212,7 +225,8 @@ def bench(
     out = out or Path("runs") / f"bench-{_slug(dataset)}"
     flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes,
-                 **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
+                 **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer),
+                 **_balance_flags(balance, balance_option))
     found, rest = _settings(flags, option, config_file, _model_targets())
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
@@ -286,6 +300,8 @@ def train(
     missing_strategy: Optional[str] = MissingStrategyOpt,
     imputer: Optional[str] = ImputerOpt,
     sequence_encoder: Optional[str] = SequenceEncoderOpt,
+    balance: Optional[str] = BalanceOpt,
+    balance_option: Optional[list[str]] = BalanceOptionOpt,
 ) -> None:
     """Train one model; write checkpoints, result.json and test_predictions.csv into --out."""
     with step("imports"):
@@ -297,7 +313,8 @@ def train(
     model_entry(fusion, "--fusion")
     flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes,
-                 **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
+                 **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer),
+                 **_balance_flags(balance, balance_option))
     found, rest = _settings(flags, option, config_file, _model_targets())
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:

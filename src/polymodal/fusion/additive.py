@@ -28,6 +28,7 @@ class AdditiveFusion(Fusion):
 
     min_modalities = 2
     supports_drop = True
+    decomposable = True
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int) -> None:
         super().__init__(input_dims, output_dim)

@@ -38,6 +38,8 @@ class Fusion(nn.Module, ABC):
     min_modalities: int = 1
     #: whether :meth:`fuse_present` can leave absent modalities out (the ``drop`` missing-modality strategy)
     supports_drop: bool = False
+    #: whether :meth:`logit_parts` splits the prediction into one part per modality (OGM-GE needs it)
+    decomposable: bool = False
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int | None = None) -> None:
         super().__init__()
@@ -63,6 +65,23 @@ class Fusion(nn.Module, ABC):
         Fusions that can leave a modality out set :attr:`supports_drop` and override this.
         """
         raise ConfigError(f"{type(self).__name__} cannot leave a modality out (strategy 'drop'); use zero, mean, token or impute")
+
+    def logit_parts(self, inputs: dict[str, torch.Tensor], head: nn.Module) -> dict[str, torch.Tensor]:
+        """``{m: (B, C)}``, one part of ``head(fuse(inputs))`` per modality, for fusions that set
+        :attr:`decomposable`.
+
+        The default, for a fusion that adds up one term per modality (concatenation, sum), is the
+        head's response to modality m alone minus its share of the response to none:
+        ``part_m = head(fuse(x_m, 0, ...)) - (M - 1) / M * head(fuse(0, ..., 0))``. For an affine
+        head the parts add up to the logits exactly, each ``W_m x_m + b / M`` (the split OGM-GE
+        makes of a linear classifier); after an MLP head they are its responses per modality.
+        """
+        if not self.decomposable:
+            raise ConfigError(f"{type(self).__name__} does not split its prediction by modality")
+        zeros = {m: torch.zeros_like(x) for m, x in inputs.items()}
+        none = head(self.fuse(zeros))
+        share = (len(inputs) - 1) / len(inputs)
+        return {m: head(self.fuse({**zeros, m: x})) - share * none for m, x in inputs.items()}
 
     def auxiliary_loss(self) -> torch.Tensor | None:
         """A term to add to the training loss after a forward pass (e.g. a resource penalty), or ``None``."""

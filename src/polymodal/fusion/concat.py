@@ -23,6 +23,8 @@ class ConcatFusion(Fusion):
         inputs ``{name: (B, d_m)}`` -> ``(B, output_dim or sum(d_m))``.
     """
 
+    decomposable = True
+
     def __init__(self, input_dims: Mapping[str, int], output_dim: int | None = None) -> None:
         super().__init__(input_dims, output_dim)
         total = sum(self.input_dims.values())

@@ -36,6 +36,7 @@ class LateFusion(Fusion):
     outputs_logits = True
     min_modalities = 2
     supports_drop = True
+    decomposable = True
 
     def __init__(
         self,
@@ -60,6 +61,14 @@ class LateFusion(Fusion):
     def modality_logits(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Each modality's own prediction ``{name: (B, output_dim)}``."""
         return {m: self.predictors[m](x) for m, x in self.check_inputs(inputs).items()}
+
+    def logit_parts(self, inputs: dict[str, torch.Tensor], head: nn.Module) -> dict[str, torch.Tensor]:
+        """``{m: w_m f_m(x_m)}``: the vote's terms, which add up to the prediction exactly (``head``
+        is the identity after late fusion)."""
+        parts = self.modality_logits(inputs)
+        weights = (torch.full((len(parts),), 1.0 / len(parts)) if self.vote_logits is None
+                   else torch.softmax(self.vote_logits, dim=0))
+        return {m: head(weights[i] * z) for i, (m, z) in enumerate(parts.items())}
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         logits = torch.stack([self.predictors[m](x) for m, x in inputs.items()])  # (M, B, C)

@@ -50,6 +50,9 @@ class TrainConfig:
             ``impute`` (a model with an ``imputer``).
         impute: train the model's imputer ``joint`` (with the model, on detached embeddings) or
             ``after`` (on the frozen best model); ``None`` with a model without imputer.
+        balance: a balanced multimodal learning method (:mod:`polymodal.training.balance`), or
+            ``none`` for plain joint training.
+        balance_options: the method's options (``polymodal.training.balance.methods.OPTIONS``).
     """
 
     epochs: int = 30
@@ -71,9 +74,17 @@ class TrainConfig:
     modality_dropout: float = 0.0
     missing_strategy: TrainStrategy = "zero"
     impute: ImputeMode | None = None
+    balance: str = "none"
+    balance_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from polymodal.robustness.corrupt import parse_augment
+        from polymodal.training.balance.choices import check_balance
+
+        check_balance(self.balance, self.balance_options)
+        if self.balance != "none" and self.modality_dropout > 0:
+            raise ConfigError(f"--balance {self.balance} and --modality-dropout {self.modality_dropout}: train with one "
+                              "or the other")
 
         parse_augment(self.augment)
         if self.optimizer not in OPTIMIZERS:

@@ -14,6 +14,7 @@ from polymodal.data.loader import batch_loader
 from polymodal.models.build import ModelConfig
 from polymodal.models.missing import Presence, random_masks
 from polymodal.robustness.impute import imputation_loss
+from polymodal.training.balance.methods import make_balancer
 from polymodal.training.complexity import to_device
 from polymodal.training.optimizers import make_optimizer
 from polymodal.training.epoch_means import EpochMeans
@@ -57,7 +58,8 @@ class ClassificationModule(EpochMeans):
         model_config: :meth:`ModelConfig.to_dict` output (stored in the checkpoint).
         lr: learning rate.
         weight_decay: weight decay.
-        optimizer, momentum: see :class:`~polymodal.training.config.TrainConfig`.
+        optimizer, momentum, balance, balance_options: see :class:`~polymodal.training.config.TrainConfig`.
+        seed: seed of a balancing method's own randomness.
         modality_dropout: probability that a modality is dropped from a training example
             (see :func:`~polymodal.models.missing.random_masks`).
         missing_strategy: how dropped modalities are filled in training.
@@ -66,11 +68,14 @@ class ClassificationModule(EpochMeans):
 
     def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0,
                  modality_dropout: float = 0.0, missing_strategy: str = "zero", impute: str | None = None,
-                 optimizer: str = "adam", momentum: float = 0.9) -> None:
+                 optimizer: str = "adam", momentum: float = 0.9, balance: str = "none",
+                 balance_options: dict[str, Any] | None = None, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.config = ModelConfig.from_dict(model_config)
         self.model = build_model(self.config)
+        #: the balancing method (:mod:`polymodal.training.balance`); ``None`` for plain joint training
+        self.balancer = make_balancer(balance, dict(balance_options or {}), self.model, self.config.fusion, seed)
         self._collected: dict[str, list[tuple[torch.Tensor, ...]]] = {"val": []}
         self._validation: tuple[MultimodalSplit, int] | None = None
         self._validation_loader: DataLoader | None = None  # made on first use
@@ -90,6 +95,8 @@ class ClassificationModule(EpochMeans):
 
     def on_train_epoch_end(self) -> None:
         metrics = self.epoch_means()  # the training losses
+        if self.balancer is not None:
+            metrics.update(self.balancer.epoch_metrics())
         if self._validation is None:
             self.log_epoch(metrics)
             return
@@ -112,13 +119,18 @@ class ClassificationModule(EpochMeans):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         inputs, n = batch["inputs"], len(batch["label"])
-        if self.hparams.modality_dropout > 0:
+        if self.balancer is not None:
+            embeddings = self.model.encode(inputs)
+            logits = self.model.head(self.model.fuse(embeddings))
+        elif self.hparams.modality_dropout > 0:
             masks = random_masks(self.model.modalities, n, self.hparams.modality_dropout, device=self.device)
             logits = self.model(inputs, Presence(self.hparams.missing_strategy, masks))
         else:
             logits = self.model(inputs)
         loss = F.cross_entropy(logits, batch["label"])
         self.accumulate("train_loss", loss, n)
+        if self.balancer is not None:
+            loss = self.balancer.training_loss(self.model, embeddings, logits, batch["label"], loss, self.current_epoch)
         if self.hparams.impute == "joint":
             with torch.no_grad():
                 targets = {m: e.flatten(1) for m, e in self.model.encode(inputs).items()}
@@ -130,6 +142,10 @@ class ClassificationModule(EpochMeans):
             self.accumulate("train_aux_loss", extra, n)
             loss = loss + extra
         return loss
+
+    def on_after_backward(self) -> None:
+        if self.balancer is not None:
+            self.balancer.after_backward(self.model, self.current_epoch)
 
     def _collect(self, stage: str, batch: dict) -> None:
         logits = self.model(batch["inputs"])

@@ -234,7 +234,9 @@ def fit(
     module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay,
                                   modality_dropout=train_config.modality_dropout,
                                   missing_strategy=train_config.missing_strategy, impute=train_config.impute,
-                                  optimizer=train_config.optimizer, momentum=train_config.momentum)
+                                  optimizer=train_config.optimizer, momentum=train_config.momentum,
+                                  balance=train_config.balance, balance_options=train_config.balance_options,
+                                  seed=train_config.seed)
     module.validate_each_epoch(dataset.splits["val"], train_config.batch_size)
     if init_weights is not None:
         _, state = read_checkpoint(init_weights, "model_config")

@@ -14,6 +14,12 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+import torch
+import torch.nn.functional as F
+
+from polymodal.training.balance.base import Balancer, encoder_weights, evaluating
+from polymodal.training.balance.shapley import shapley_values
+
 
 def discrepancies(losses: Mapping[str, float]) -> dict[str, float]:
     """``r_m = exp(M / (M - 1) * (s_m - mean_n s_n))`` from ``{m: s_m}`` (at least two modalities)."""
@@ -34,3 +40,51 @@ def update_running(running: Mapping[str, float] | None, r: Mapping[str, float], 
     if running is None or step <= 1:
         return dict(r)
     return {m: running[m] + (r[m] - running[m]) / step for m in r}
+
+
+class AGMBalancer(Balancer):
+    """AGM in training (see the module's docstring): works with any fusion.
+
+    Each step evaluates the fusion and head on all ``2^M`` coalitions of the step's embeddings
+    (absent modalities zeroed; no gradient), takes the Shapley values of the logits as the
+    mono-modal responses (fusion and head in eval mode), and scales each modality's encoder weight gradients by ``c_m``; the
+    whole gradient is then clipped to norm ``clip``.
+
+    Args:
+        modalities: the model's modalities (at least two).
+        alpha: modulation strength ``alpha`` > 0 (0.1 in BalanceBenchmark).
+        clip: gradient norm after modulation (5 in the paper's code); ``None`` for none.
+    """
+
+    def __init__(self, modalities: list[str], alpha: float = 0.1, clip: float | None = 5.0) -> None:
+        super().__init__()
+        self.modalities, self.alpha, self.clip = list(modalities), alpha, clip
+        self._running: dict[str, float] | None = None
+        self._steps = 0
+        self._coefficients: dict[str, float] = {m: 1.0 for m in self.modalities}
+
+    def training_loss(self, model, embeddings, logits, labels, loss, epoch):
+        with evaluating(model.fusion, model.head):
+            detached = {m: e.detach() for m, e in embeddings.items()}
+
+            def coalition_logits(present: frozenset[str]) -> torch.Tensor:
+                return model.head(model.fuse({m: e if m in present else torch.zeros_like(e) for m, e in detached.items()}))
+
+            responses = shapley_values(coalition_logits, self.modalities)
+            losses = {m: float(F.cross_entropy(r, labels)) for m, r in responses.items()}
+        r = discrepancies(losses)
+        self._steps += 1
+        self._coefficients = agm_coefficients(r, self._running or r, self.alpha)
+        self._running = update_running(self._running, r, self._steps)
+        for m in self.modalities:
+            self.record(f"coef_{m}", self._coefficients[m])
+            self.record(f"response_loss_{m}", losses[m])
+        return loss
+
+    def after_backward(self, model, epoch):
+        for m, c in self._coefficients.items():
+            for p in encoder_weights(model, m):
+                if p.grad is not None:
+                    p.grad.mul_(c)
+        if self.clip is not None:
+            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], self.clip)

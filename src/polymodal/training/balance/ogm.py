@@ -16,6 +16,8 @@ from typing import Mapping
 
 import torch
 
+from polymodal.training.balance.base import Balancer, encoder_weights, evaluating
+
 
 def modality_scores(outputs: Mapping[str, torch.Tensor], labels: torch.Tensor) -> dict[str, torch.Tensor]:
     """``s_m = sum_i softmax(out_m,i)[y_i]``.
@@ -69,3 +71,41 @@ def modulate_(parameters: list[torch.nn.Parameter], coefficient: float, noise: b
         if noise and p.grad.numel() > 1:
             std = float(p.grad.std())
             p.grad.add_(torch.randn(p.grad.shape, generator=generator, dtype=p.grad.dtype).to(p.grad.device) * std)
+
+
+class OGMBalancer(Balancer):
+    """OGM-GE in training (see the module's docstring), for fusions whose prediction splits by
+    modality (:attr:`~polymodal.fusion.base.Fusion.decomposable`: early, late, additive).
+
+    Args:
+        modalities: the model's modalities (at least two).
+        alpha: modulation strength > 0 (0.3 in BalanceBenchmark; 0.1-0.8 in the paper).
+        noise: add the GE noise.
+        start_epoch, end_epoch: modulate in epochs ``start_epoch <= e < end_epoch`` (``None``: to the end).
+        seed: seed of the GE noise.
+    """
+
+    def __init__(self, modalities: list[str], alpha: float = 0.3, noise: bool = True, start_epoch: int = 0,
+                 end_epoch: int | None = None, seed: int = 0) -> None:
+        super().__init__()
+        self.modalities, self.alpha, self.noise = list(modalities), alpha, noise
+        self.start_epoch, self.end_epoch = start_epoch, end_epoch
+        self._generator = torch.Generator().manual_seed(seed)
+        self._coefficients: dict[str, float] = {m: 1.0 for m in self.modalities}
+
+    def training_loss(self, model, embeddings, logits, labels, loss, epoch):
+        with evaluating(model.fusion, model.head):
+            parts = model.fusion.logit_parts({m: e.detach() for m, e in embeddings.items()}, model.head)
+        scores = modality_scores(parts, labels)
+        self._coefficients = ogm_coefficients(scores, self.alpha)
+        for m in self.modalities:
+            self.record(f"coef_{m}", self._coefficients[m])
+            self.record(f"score_{m}", float(scores[m]) / len(labels))
+        return loss
+
+    def after_backward(self, model, epoch):
+        if epoch < self.start_epoch or (self.end_epoch is not None and epoch >= self.end_epoch):
+            return
+        for m, k in self._coefficients.items():
+            if k < 1.0:  # only the dominant modality is modulated, and its GE noise added
+                modulate_(encoder_weights(model, m), k, self.noise, self._generator)

@@ -1,0 +1,74 @@
+"""The interface between a balancing method and the training step."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+from torch import nn
+
+
+class Balancer(nn.Module):
+    """A balancing method's state and its two places in a training step.
+
+    The training step of :class:`~polymodal.training.module.ClassificationModule` with a balancer
+    encodes the batch, fuses and predicts as ``model.head(model.fuse(embeddings))`` (the
+    training-time forward of every fusion model), then calls :meth:`training_loss`; after the
+    backward pass it calls :meth:`after_backward`. Parameters a method adds (unimodal heads) are
+    submodules, trained by the same optimizer and stored in checkpoints apart from the model.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._epoch: dict[str, list[float]] = defaultdict(list)
+
+    def training_loss(self, model: nn.Module, embeddings: dict[str, torch.Tensor], logits: torch.Tensor,
+                      labels: torch.Tensor, loss: torch.Tensor, epoch: int) -> torch.Tensor:
+        """The loss to minimise, from the fused prediction's ``loss`` (a scalar).
+
+        Args:
+            model: the :class:`~polymodal.models.multimodal.MultimodalModel`.
+            embeddings: ``{m: (B, *e_m)}`` this step's embeddings.
+            logits: ``(B, C)`` the fused prediction.
+            labels: ``(B,)``.
+            loss: cross-entropy of ``logits``.
+            epoch: the current epoch, from 0.
+        """
+        return loss
+
+    def after_backward(self, model: nn.Module, epoch: int) -> None:
+        """Change the gradients (``p.grad``) before the optimizer steps."""
+
+    def record(self, name: str, value: float) -> None:
+        """Keep a value whose epoch mean :meth:`epoch_metrics` reports (e.g. a modality's coefficient)."""
+        self._epoch[name].append(float(value))
+
+    def epoch_metrics(self) -> dict[str, float]:
+        """``{name: mean}`` of the values recorded since the last call, e.g. ``balance_coef_audio``."""
+        out = {f"balance_{k}": sum(v) / len(v) for k, v in self._epoch.items() if v}
+        self._epoch.clear()
+        return out
+
+
+def encoder_weights(model: nn.Module, modality: str) -> list[nn.Parameter]:
+    """The weight tensors (no biases, no normalisation scales) of ``modality``'s encoder."""
+    return [p for p in model.encoders[modality].parameters() if p.dim() > 1]
+
+
+@contextmanager
+def evaluating(*modules: nn.Module) -> Iterator[None]:
+    """Run ``modules`` in eval mode (no dropout, normalisation by running statistics) and without
+    gradients, then restore their modes: a method's extra passes (coalitions, per-modality parts)
+    measure the model and neither draw dropout nor update normalisation statistics."""
+    modes = [[m.training for m in module.modules()] for module in modules]
+    for module in modules:
+        module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for module, mode in zip(modules, modes):
+            for m, training in zip(module.modules(), mode):
+                m.training = training
