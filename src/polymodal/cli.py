@@ -61,10 +61,12 @@ AugmentScheduleOpt = typer.Option(None, "--augment-schedule", help="constant (de
 ModalityDropoutOpt = typer.Option(None, "--modality-dropout", help="Drop each modality of a training example with this probability in [0, 1) (one always stays; default 0).")
 MissingStrategyOpt = typer.Option(None, "--missing-strategy", help="How dropped modalities are filled in training: zero (default), token (a learned embedding), drop (late, gated, mixture, additive, multiplicative) or impute (with --imputer).")
 ImputerOpt = typer.Option(None, "--imputer", help="Give the model a translation imputer (strategy impute), trained joint or after.")
-BalanceOpt = typer.Option(None, "--balance", help="Balanced multimodal learning: none (default), agm (any fusion) or "
-                          "ogm (early, late, additive); see polymodal.training.balance.")
+BalanceOpt = typer.Option(None, "--balance", help="Balanced multimodal learning: none (default), gblend, ogm (early, "
+                          "late, additive), agm, pmr, mmpareto, warmstart or umt; see polymodal.training.balance.")
 BalanceOptionOpt = typer.Option(None, "--balance-option", help="KEY=VALUE option of the --balance method, e.g. "
-                                "alpha=0.5 (agm: alpha, clip; ogm: alpha, noise, start_epoch, end_epoch); repeatable.")
+                                "alpha=0.5 (gblend: super_epoch, holdout; ogm: alpha, noise, start_epoch, end_epoch; "
+                                "agm: alpha, clip; pmr: alpha, momentum; mmpareto: boost; warmstart: epochs; umt: "
+                                "teacher_epochs, weight); repeatable.")
 SequenceEncoderOpt = typer.Option(None, "--sequence-encoder", help="Encoder of sequence and text modalities: gru, cnn or transformer (default: gru for sequences, transformer for text).")
 
 

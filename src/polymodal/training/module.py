@@ -75,7 +75,8 @@ class ClassificationModule(EpochMeans):
         self.config = ModelConfig.from_dict(model_config)
         self.model = build_model(self.config)
         #: the balancing method (:mod:`polymodal.training.balance`); ``None`` for plain joint training
-        self.balancer = make_balancer(balance, dict(balance_options or {}), self.model, self.config.fusion, seed)
+        self.balancer = make_balancer(balance, dict(balance_options or {}), self.model, self.config.fusion,
+                                      self.config.num_classes, seed)
         self._collected: dict[str, list[tuple[torch.Tensor, ...]]] = {"val": []}
         self._validation: tuple[MultimodalSplit, int] | None = None
         self._validation_loader: DataLoader | None = None  # made on first use
@@ -96,6 +97,7 @@ class ClassificationModule(EpochMeans):
     def on_train_epoch_end(self) -> None:
         metrics = self.epoch_means()  # the training losses
         if self.balancer is not None:
+            self.balancer.finish_epoch(self.current_epoch)
             metrics.update(self.balancer.epoch_metrics())
         if self._validation is None:
             self.log_epoch(metrics)
@@ -130,7 +132,8 @@ class ClassificationModule(EpochMeans):
         loss = F.cross_entropy(logits, batch["label"])
         self.accumulate("train_loss", loss, n)
         if self.balancer is not None:
-            loss = self.balancer.training_loss(self.model, embeddings, logits, batch["label"], loss, self.current_epoch)
+            loss = self.balancer.training_loss(self.model, inputs, embeddings, logits, batch["label"], loss,
+                                               self.current_epoch, batch.get("index"))
         if self.hparams.impute == "joint":
             with torch.no_grad():
                 targets = {m: e.flatten(1) for m, e in self.model.encode(inputs).items()}

@@ -23,7 +23,10 @@ def _model(fusion):
 
 
 @pytest.mark.parametrize("name,options,message", [
-    ("pmr2", {}, "--balance: 'pmr2' is unknown; choose from none, agm, ogm"),
+    ("pmr2", {}, "--balance: 'pmr2' is unknown; choose from none, gblend, ogm, agm, pmr, mmpareto, warmstart, umt"),
+    ("gblend", {"holdout": 0.7}, "--balance-option holdout=0.7: must be in (0, 0.5] (gblend)"),
+    ("mmpareto", {"boost": 0.5}, "--balance-option boost=0.5: must be a number >= 1 (mmpareto)"),
+    ("warmstart", {"epochs": 0}, "--balance-option epochs=0: must be a whole number >= 1 (warmstart)"),
     ("agm", {"beta": 1}, "--balance-option: 'beta' is not an option of agm; its options: alpha, clip"),
     ("agm", {"alpha": 0}, "--balance-option alpha=0: must be a positive number (agm)"),
     ("ogm", {"noise": "yes"}, "--balance-option noise='yes': must be true or false (ogm)"),
@@ -41,16 +44,16 @@ def test_defaults_are_filled_in():
 
 def test_methods_that_do_not_fit_the_model_say_what_does():
     with pytest.raises(ConfigError, match=r"--balance ogm needs a fusion whose prediction splits by modality "
-                                          r"\(early, late, additive\); 'tensor' does not. With it, use: agm"):
-        make_balancer("ogm", {}, _model("tensor"), "tensor")
+                                          r"\(early, late, additive\); 'tensor' does not. With it, use: gblend, agm, pmr, mmpareto, warmstart, umt"):
+        make_balancer("ogm", {}, _model("tensor"), "tensor", 3)
     with pytest.raises(ConfigError, match="'factorized' is a fission model"):
-        make_balancer("agm", {}, _model("factorized"), "factorized")
+        make_balancer("agm", {}, _model("factorized"), "factorized", 3)
     one = build_model(ModelConfig(MODALITIES[:1], 3, "unimodal"))
     with pytest.raises(ConfigError, match="'unimodal' is a unimodal model"):
-        make_balancer("agm", {}, one, "unimodal")
-    assert make_balancer("none", {}, _model("tensor"), "tensor") is None
-    assert isinstance(make_balancer("agm", {}, _model("tensor"), "tensor"), AGMBalancer)
-    assert isinstance(make_balancer("ogm", {}, _model("late"), "late"), OGMBalancer)
+        make_balancer("agm", {}, one, "unimodal", 3)
+    assert make_balancer("none", {}, _model("tensor"), "tensor", 3) is None
+    assert isinstance(make_balancer("agm", {}, _model("tensor"), "tensor", 3), AGMBalancer)
+    assert isinstance(make_balancer("ogm", {}, _model("late"), "late", 3), OGMBalancer)
 
 
 def test_late_fusion_parts_add_up_to_its_prediction():
@@ -80,7 +83,7 @@ def test_agm_scales_each_encoders_weight_gradients_by_its_coefficient():
         model.zero_grad()
         e = model.encode(x)
         logits = model.head(model.fuse(e))
-        loss = balancer.training_loss(model, e, logits, y, torch.nn.functional.cross_entropy(logits, y), epoch=0)
+        loss = balancer.training_loss(model, x, e, logits, y, torch.nn.functional.cross_entropy(logits, y), epoch=0)
         assert all(m.training for m in model.modules())  # the coalitions ran in eval mode, then it was restored
         loss.backward()
         before = {n: p.grad.clone() for n, p in model.named_parameters()}
@@ -98,7 +101,7 @@ def test_agm_responses_are_the_shapley_values_of_the_zeroed_coalitions():
     e = {m: v.detach() for m, v in model.encode(x).items()}
     balancer = AGMBalancer(["a", "b"])
     logits = model.head(model.fuse(e))
-    balancer.training_loss(model, e, logits, y, torch.nn.functional.cross_entropy(logits, y), epoch=0)
+    balancer.training_loss(model, x, e, logits, y, torch.nn.functional.cross_entropy(logits, y), epoch=0)
     recorded = balancer.epoch_metrics()
 
     def v(s):

@@ -1,8 +1,16 @@
-"""Balanced multimodal learning: the computations of each method, apart from the training loop.
+"""Balanced multimodal learning: methods that keep joint training from starving a modality.
 
-Each module holds one method's rule as functions of tensors, so that it can be checked against a
-hand computation: OGM-GE's gradient coefficients (:mod:`.ogm`), AGM's Shapley decomposition and
-coefficients (:mod:`.shapley`, :mod:`.agm`), MMPareto's min-norm combination (:mod:`.min_norm`),
-Gradient Blending's loss weights (:mod:`.gradient_blending`) and PMR's prototypes
-(:mod:`.prototypes`).
+Each module holds one method: its rule as functions of tensors, checked against hand
+computations, and a :class:`~.base.Balancer` that applies it in the training step.
+``TrainConfig(balance=NAME, balance_options={...})`` or ``--balance NAME --balance-option k=v``:
+
+* ``gblend``: Gradient Blending (:mod:`.gradient_blending`);
+* ``ogm``: OGM-GE (:mod:`.ogm`), for fusions whose prediction splits by modality;
+* ``agm``: AGM (:mod:`.agm`, with :mod:`.shapley`);
+* ``pmr``: PMR (:mod:`.prototypes`);
+* ``mmpareto``: MMPareto (:mod:`.min_norm`);
+* ``warmstart``: unimodal warm start (:mod:`.warm_start`);
+* ``umt``: uni-modal teachers (:mod:`.teachers`).
+
+:mod:`.choices` names them and checks their options; :mod:`.methods` builds one for a model.
 """

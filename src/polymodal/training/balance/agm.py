@@ -63,7 +63,7 @@ class AGMBalancer(Balancer):
         self._steps = 0
         self._coefficients: dict[str, float] = {m: 1.0 for m in self.modalities}
 
-    def training_loss(self, model, embeddings, logits, labels, loss, epoch):
+    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
         with evaluating(model.fusion, model.head):
             detached = {m: e.detach() for m, e in embeddings.items()}
 

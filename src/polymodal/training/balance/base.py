@@ -24,22 +24,28 @@ class Balancer(nn.Module):
         super().__init__()
         self._epoch: dict[str, list[float]] = defaultdict(list)
 
-    def training_loss(self, model: nn.Module, embeddings: dict[str, torch.Tensor], logits: torch.Tensor,
-                      labels: torch.Tensor, loss: torch.Tensor, epoch: int) -> torch.Tensor:
+    def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
+                      logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
+                      index: torch.Tensor | None = None) -> torch.Tensor:
         """The loss to minimise, from the fused prediction's ``loss`` (a scalar).
 
         Args:
             model: the :class:`~polymodal.models.multimodal.MultimodalModel`.
+            inputs: ``{m: (B, *shape_m)}`` the batch.
             embeddings: ``{m: (B, *e_m)}`` this step's embeddings.
             logits: ``(B, C)`` the fused prediction.
             labels: ``(B,)``.
             loss: cross-entropy of ``logits``.
             epoch: the current epoch, from 0.
+            index: ``(B,)`` the examples' indices in the data set.
         """
         return loss
 
     def after_backward(self, model: nn.Module, epoch: int) -> None:
         """Change the gradients (``p.grad``) before the optimizer steps."""
+
+    def finish_epoch(self, epoch: int) -> None:
+        """Called at the end of every training epoch, before :meth:`epoch_metrics`."""
 
     def record(self, name: str, value: float) -> None:
         """Keep a value whose epoch mean :meth:`epoch_metrics` reports (e.g. a modality's coefficient)."""

@@ -8,7 +8,7 @@ from typing import Any, Callable, Literal, get_args
 
 from polymodal.errors import ConfigError
 
-BalanceName = Literal["none", "agm", "ogm"]
+BalanceName = Literal["none", "gblend", "ogm", "agm", "pmr", "mmpareto", "warmstart", "umt"]
 BALANCE_METHODS: tuple[str, ...] = get_args(BalanceName)
 
 
@@ -36,6 +36,22 @@ def _epoch_or_none(v: Any) -> str | None:
     return None if v is None else _epoch(v)
 
 
+def _at_least_one(v: Any) -> str | None:
+    return None if isinstance(v, int) and not isinstance(v, bool) and v >= 1 else "must be a whole number >= 1"
+
+
+def _boost(v: Any) -> str | None:
+    return None if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 1 else "must be a number >= 1"
+
+
+def _fraction(v: Any) -> str | None:
+    return None if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1 else "must be in [0, 1)"
+
+
+def _holdout(v: Any) -> str | None:
+    return None if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 0.5 else "must be in (0, 0.5]"
+
+
 def _flag(v: Any) -> str | None:
     return None if isinstance(v, bool) else "must be true or false"
 
@@ -45,6 +61,11 @@ OPTIONS: dict[str, dict[str, Option]] = {
     "agm": {"alpha": Option(0.1, _positive), "clip": Option(5.0, _positive_or_none)},
     "ogm": {"alpha": Option(0.3, _positive), "noise": Option(True, _flag), "start_epoch": Option(0, _epoch),
             "end_epoch": Option(None, _epoch_or_none)},
+    "gblend": {"super_epoch": Option(5, _at_least_one), "holdout": Option(0.1, _holdout)},
+    "pmr": {"alpha": Option(0.6, _positive), "momentum": Option(0.5, _fraction)},
+    "mmpareto": {"boost": Option(1.5, _boost)},
+    "warmstart": {"epochs": Option(3, _at_least_one)},
+    "umt": {"teacher_epochs": Option(3, _at_least_one), "weight": Option(10.0, _positive)},
 }
 
 

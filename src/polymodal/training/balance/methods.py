@@ -10,7 +10,12 @@ from polymodal.errors import ConfigError
 from polymodal.training.balance.agm import AGMBalancer
 from polymodal.training.balance.base import Balancer
 from polymodal.training.balance.choices import BALANCE_METHODS, check_balance
+from polymodal.training.balance.gradient_blending import GradientBlendingBalancer
+from polymodal.training.balance.min_norm import MMParetoBalancer
 from polymodal.training.balance.ogm import OGMBalancer
+from polymodal.training.balance.prototypes import PMRBalancer
+from polymodal.training.balance.teachers import UMTBalancer
+from polymodal.training.balance.warm_start import WarmStartBalancer
 
 
 def decomposable_fusions() -> list[str]:
@@ -20,8 +25,8 @@ def decomposable_fusions() -> list[str]:
     return [n for n, e in CATALOG.items() if e.family == "fusion" and getattr(e.documented_by, "decomposable", False)]
 
 
-def make_balancer(name: str, options: dict[str, Any], model: nn.Module, fusion_name: str, seed: int = 0
-                  ) -> Balancer | None:
+def make_balancer(name: str, options: dict[str, Any], model: nn.Module, fusion_name: str, num_classes: int,
+                  seed: int = 0) -> Balancer | None:
     """The :class:`Balancer` of method ``name`` for ``model``; ``None`` for ``none``.
 
     Raises:
@@ -45,4 +50,14 @@ def make_balancer(name: str, options: dict[str, Any], model: nn.Module, fusion_n
                               f"({', '.join(decomposable_fusions())}); {fusion_name!r} does not. With it, use: "
                               f"{', '.join(m for m in BALANCE_METHODS if m not in ('none', 'ogm'))}")
         return OGMBalancer(modalities, seed=seed, **settings)
-    return AGMBalancer(modalities, **settings)
+    if name == "agm":
+        return AGMBalancer(modalities, **settings)
+    if name == "gblend":
+        return GradientBlendingBalancer(model, num_classes, seed=seed, **settings)
+    if name == "pmr":
+        return PMRBalancer(model, num_classes, **settings)
+    if name == "mmpareto":
+        return MMParetoBalancer(model, num_classes, **settings)
+    if name == "warmstart":
+        return WarmStartBalancer(model, num_classes, **settings)
+    return UMTBalancer(model, num_classes, **settings)

@@ -11,6 +11,11 @@ multiplied by ``boost`` (the paper's enlarged step, 1.5 by default).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+from torch import nn
+
+from polymodal.training.balance.base import Balancer
+from polymodal.training.balance.unimodal_heads import UnimodalHeads
 
 
 def min_norm_weight(g1: torch.Tensor, g2: torch.Tensor) -> float:
@@ -48,3 +53,50 @@ def mmpareto_direction(g_mm: torch.Tensor, g_uni: torch.Tensor, boost: float = 1
     if 0.0 < d_norm < total_norm:
         d = d * (total_norm / d_norm)
     return d * boost, True
+
+
+class MMParetoBalancer(Balancer):
+    """MMPareto in training: a linear unimodal head per modality; the loss is the fused loss plus
+    every unimodal loss, and each encoder's gradient is replaced by :func:`mmpareto_direction` of
+    its multimodal part and its unimodal part (the latter taken by one extra backward pass per
+    modality, through that encoder only).
+
+    Args:
+        model: the model (its embedding sizes size the heads).
+        num_classes: classes of the heads.
+        boost: magnitude factor in conflicting steps (1.5 in the paper).
+    """
+
+    def __init__(self, model: nn.Module, num_classes: int, boost: float = 1.5) -> None:
+        super().__init__()
+        self.heads = UnimodalHeads.for_model(model, num_classes)
+        self.boost = boost
+        self._unimodal: dict[str, tuple[list[nn.Parameter], tuple[torch.Tensor | None, ...]]] = {}
+
+    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+        unimodal = {m: F.cross_entropy(o, labels) for m, o in self.heads(embeddings).items()}
+        self._unimodal = {}
+        for m, term in unimodal.items():
+            params = [p for p in model.encoders[m].parameters() if p.requires_grad]
+            grads = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
+            self._unimodal[m] = (params, grads)
+            self.record(f"unimodal_loss_{m}", float(term.detach()))
+        return loss + sum(unimodal.values())
+
+    def after_backward(self, model, epoch):
+        for m, (params, uni) in self._unimodal.items():
+            total = _flat([p.grad for p in params], params)
+            g_uni = _flat(list(uni), params)
+            d, conflict = mmpareto_direction(total - g_uni, g_uni, self.boost)
+            offset = 0
+            for p in params:
+                n = p.numel()
+                p.grad = d[offset:offset + n].view_as(p).clone()
+                offset += n
+            self.record(f"conflict_{m}", float(conflict))
+        self._unimodal = {}
+
+
+def _flat(grads: list[torch.Tensor | None], params: list[nn.Parameter]) -> torch.Tensor:
+    """One vector of the gradients, zeros where a parameter has none."""
+    return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, params)])

@@ -93,7 +93,7 @@ class OGMBalancer(Balancer):
         self._generator = torch.Generator().manual_seed(seed)
         self._coefficients: dict[str, float] = {m: 1.0 for m in self.modalities}
 
-    def training_loss(self, model, embeddings, logits, labels, loss, epoch):
+    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
         with evaluating(model.fusion, model.head):
             parts = model.fusion.logit_parts({m: e.detach() for m, e in embeddings.items()}, model.head)
         scores = modality_scores(parts, labels)

@@ -16,6 +16,9 @@ from typing import Mapping
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+from polymodal.training.balance.base import Balancer
 
 
 def update_prototypes(prototypes: torch.Tensor, seen: torch.Tensor, z: torch.Tensor, labels: torch.Tensor,
@@ -61,3 +64,43 @@ def pmr_weights(scores: Mapping[str, float], alpha: float) -> dict[str, float]:
         rho = (sum(others) / len(others)) / max(float(s), 1e-12)
         out[m] = alpha * (rho - 1.0) if rho > 1.0 else 0.0
     return out
+
+
+class PMRBalancer(Balancer):
+    """PMR in training: momentum prototypes of each modality's pooled embeddings (buffers, kept in
+    checkpoints), and ``sum_m beta_m PCE_m`` added to the fused loss (only the lagging modality has
+    ``beta_m > 0``). The paper's early prototype-entropy term is left out.
+
+    Args:
+        model: the model (its embedding sizes size the prototypes).
+        num_classes: ``K``.
+        alpha: strength (0.6 in BalanceBenchmark).
+        momentum: prototype momentum ``mu`` (0.5 in BalanceBenchmark).
+    """
+
+    def __init__(self, model: nn.Module, num_classes: int, alpha: float = 0.6, momentum: float = 0.5) -> None:
+        super().__init__()
+        from polymodal.training.balance.unimodal_heads import UnimodalHeads
+
+        sizes = {m: h.in_features for m, h in UnimodalHeads.for_model(model, num_classes).heads.items()}
+        self.alpha, self.momentum, self.modalities = alpha, momentum, list(sizes)
+        for m, d in sizes.items():
+            self.register_buffer(f"prototypes_{m}", torch.zeros(num_classes, d))
+            self.register_buffer(f"seen_{m}", torch.zeros(num_classes, dtype=torch.bool))
+
+    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+        from polymodal.training.balance.unimodal_heads import pooled
+
+        z = {m: pooled(embeddings[m]) for m in self.modalities}
+        scores, terms = {}, {}
+        for m, zm in z.items():
+            prototypes, seen = getattr(self, f"prototypes_{m}"), getattr(self, f"seen_{m}")
+            update_prototypes(prototypes, seen, zm, labels, self.momentum)
+            terms[m] = prototype_loss(zm, prototypes, labels)
+            with torch.no_grad():
+                scores[m] = float(torch.softmax(prototype_logits(zm, prototypes), 1).gather(1, labels[:, None]).sum())
+        beta = pmr_weights(scores, self.alpha)
+        for m in self.modalities:
+            self.record(f"coef_{m}", beta[m])
+            self.record(f"prototype_score_{m}", scores[m] / len(labels))
+        return loss + sum(beta[m] * terms[m] for m in self.modalities if beta[m] > 0)

@@ -1,0 +1,130 @@
+"""The balancers that train extra heads or prototypes, each step against its rule computed apart."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from polymodal.catalog import build_model
+from polymodal.models.build import ModelConfig
+from polymodal.training.balance.gradient_blending import GradientBlendingBalancer, HeadLosses, blend_weights
+from polymodal.training.balance.min_norm import MMParetoBalancer, mmpareto_direction
+from polymodal.training.balance.prototypes import PMRBalancer, pmr_weights, prototype_logits
+from polymodal.training.balance.teachers import UMTBalancer
+from polymodal.training.balance.warm_start import WarmStartBalancer
+
+MODALITIES = [{"name": "a", "kind": "vector", "shape": [6]}, {"name": "b", "kind": "vector", "shape": [4]}]
+
+
+def _setup(seed=0):
+    torch.manual_seed(seed)
+    model = build_model(ModelConfig(MODALITIES, 3, "tensor", dropout=0.0))
+    x = {"a": torch.randn(16, 6), "b": torch.randn(16, 4)}
+    y = torch.randint(0, 3, (16,))
+    return model, x, y
+
+
+def _step(model, balancer, x, y, epoch=0, index=None):
+    e = model.encode(x)
+    logits = model.head(model.fuse(e))
+    fused = F.cross_entropy(logits, y)
+    return balancer.training_loss(model, x, e, logits, y, fused, epoch, index), fused
+
+
+def test_mmpareto_replaces_each_encoder_gradient_by_the_combination_of_its_two_parts():
+    model, x, y = _setup()
+    balancer = MMParetoBalancer(model, 3, boost=1.5)
+    # the two parts, computed apart
+    e = model.encode(x)
+    params = {m: list(model.encoders[m].parameters()) for m in ("a", "b")}
+    fused = F.cross_entropy(model.head(model.fuse(e)), y)
+    unimodal = {m: F.cross_entropy(o, y) for m, o in balancer.heads(e).items()}
+    expected = {}
+    for m in ("a", "b"):
+        g_mm = torch.cat([g.reshape(-1) for g in torch.autograd.grad(fused, params[m], retain_graph=True)])
+        g_uni = torch.cat([g.reshape(-1) for g in torch.autograd.grad(unimodal[m], params[m], retain_graph=True)])
+        expected[m] = mmpareto_direction(g_mm, g_uni, 1.5)[0]
+    model.zero_grad()
+    balancer.zero_grad()
+    loss, _ = _step(model, balancer, x, y)
+    loss.backward()
+    balancer.after_backward(model, 0)
+    for m in ("a", "b"):
+        got = torch.cat([p.grad.reshape(-1) for p in params[m]])
+        assert torch.allclose(got, expected[m], atol=1e-6)
+
+
+def test_pmr_adds_the_lagging_modalitys_prototype_loss_only():
+    model, x, y = _setup(1)
+    balancer = PMRBalancer(model, 3, alpha=0.6, momentum=0.5)
+    _step(model, balancer, x, y)  # the first batch sets the prototypes
+    e = {m: v.detach() for m, v in model.encode(x).items()}
+    protos = {m: getattr(balancer, f"prototypes_{m}").clone() for m in ("a", "b")}
+    loss, fused = _step(model, balancer, x, y)
+    # this batch moves the prototypes to mu * old + (1 - mu) * class means = the same means again
+    scores, terms = {}, {}
+    for m in ("a", "b"):
+        logits = prototype_logits(e[m], getattr(balancer, f"prototypes_{m}"))
+        scores[m] = float(torch.softmax(logits, 1).gather(1, y[:, None]).sum())
+        terms[m] = float(F.cross_entropy(logits, y))
+        assert torch.allclose(getattr(balancer, f"prototypes_{m}"), protos[m], atol=1e-5)
+    beta = pmr_weights(scores, 0.6)
+    assert sum(b > 0 for b in beta.values()) == 1
+    assert float(loss) == pytest.approx(float(fused) + sum(beta[m] * terms[m] for m in beta), rel=1e-5)
+
+
+def test_gradient_blending_holds_out_examples_and_reweights_at_the_end_of_a_super_epoch():
+    model, x, y = _setup(2)
+    balancer = GradientBlendingBalancer(model, 3, super_epoch=2, holdout=0.25, seed=0)
+    index = torch.arange(16)
+    held = balancer.held_out(torch.arange(100000))
+    assert float(held.float().mean()) == pytest.approx(0.25, abs=0.01)
+    assert torch.equal(balancer.held_out(index), balancer.held_out(index.clone()))  # fixed per example
+    assert balancer.weights == pytest.approx({"a": 1 / 3, "b": 1 / 3, "fused": 1 / 3})
+    means = []
+    for epoch in range(2):
+        loss, _ = _step(model, balancer, x, y, epoch, index)
+        kept = ~balancer.held_out(index)
+        outs = {**balancer.heads(model.encode(x)), "fused": model.head(model.fuse(model.encode(x)))}
+        per = {k: F.cross_entropy(o, y, reduction="none") for k, o in outs.items()}
+        if epoch == 0:  # uniform weights over the kept examples' mean losses
+            assert float(loss) == pytest.approx(sum(float(p[kept].mean()) / 3 for p in per.values()), rel=1e-5)
+        means.append({k: (float(p[kept].mean()), float(p[~kept].mean())) for k, p in per.items()})
+        with torch.no_grad():  # let the second epoch see other losses
+            for p in model.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        balancer.finish_epoch(epoch)
+    expected = blend_weights({k: HeadLosses(means[0][k][0], means[1][k][0], means[0][k][1], means[1][k][1])
+                              for k in means[0]})
+    # the second epoch's losses were taken before the parameters moved: same as `means[1]`
+    assert balancer.weights == pytest.approx(expected, rel=1e-4)
+
+
+def test_warm_start_trains_the_unimodal_heads_first_then_the_fused_model():
+    model, x, y = _setup(3)
+    balancer = WarmStartBalancer(model, 3, epochs=2)
+    loss, fused = _step(model, balancer, x, y, epoch=1)
+    e = model.encode(x)
+    expected = sum(F.cross_entropy(o, y) for o in balancer.heads(e).values())
+    assert float(loss) == pytest.approx(float(expected), rel=1e-6)
+    loss.backward()
+    assert all(p.grad is None for p in model.head.parameters())  # the fused head waits
+    loss, fused = _step(model, balancer, x, y, epoch=2)
+    assert float(loss) == float(fused)
+
+
+def test_umt_trains_teachers_first_then_distils_them():
+    model, x, y = _setup(4)
+    balancer = UMTBalancer(model, 3, teacher_epochs=1, weight=10.0)
+    loss, _ = _step(model, balancer, x, y, epoch=0)
+    loss.backward()
+    assert all(p.grad is None for p in model.parameters())  # only the teachers and their heads learn
+    assert all(p.grad is not None for p in balancer.teachers.parameters())
+    with torch.no_grad():
+        for p in balancer.teachers.parameters():
+            p.add_(0.1)
+    loss, fused = _step(model, balancer, x, y, epoch=1)
+    e = model.encode(x)
+    with torch.no_grad():
+        targets = {m: balancer.teachers[m](x[m]) for m in x}
+    distill = sum(float(((e[m] - targets[m]) ** 2).mean()) for m in x)
+    assert float(loss) == pytest.approx(float(fused) + 10.0 * distill, rel=1e-5)
