@@ -7,6 +7,7 @@ A training run (``polymodal train``, or one method and seed of a bench) is a fol
     RUN/logs/metrics.csv          per-epoch metrics
     RUN/result.json               test metrics and settings
     RUN/test_predictions.csv      index,label,prediction of every test sample
+    RUN/imbalance.png             each modality's contribution to accuracy per epoch
 
 A bench (``polymodal bench``) is a folder of runs::
 
@@ -30,6 +31,8 @@ BEST_CHECKPOINT = "best.ckpt"
 LAST_CHECKPOINT = "last.ckpt"
 RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "test_predictions.csv"
+IMBALANCE_FIGURE = "imbalance.png"
+METRICS_LOG = "logs/metrics.csv"
 BENCH_RESULTS_FILE = "results.json"
 BENCH_RUNS_DIR = "runs"
 SEED_PREFIX = "seed-"
@@ -65,6 +68,14 @@ class RunLayout:
     @property
     def predictions(self) -> Path:
         return self.root / PREDICTIONS_FILE
+
+    @property
+    def imbalance_figure(self) -> Path:
+        return self.root / IMBALANCE_FIGURE
+
+    @property
+    def metrics_log(self) -> Path:
+        return self.root / METRICS_LOG
 
     @classmethod
     def of_checkpoint(cls, checkpoint: str | Path) -> "RunLayout":

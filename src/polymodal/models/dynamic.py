@@ -54,6 +54,12 @@ class DynamicMultimodalModel(MultimodalModel):
         run_test()
         return {"routing": self.fusion.routing_report()}
 
+    def forward_with_embeddings(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The routed prediction outside training (what :meth:`forward` predicts) and every embedding."""
+        if self.training:
+            return super().forward_with_embeddings(inputs)
+        return self(inputs), self.encode(inputs)
+
     def forward(self, inputs: Mapping[str, torch.Tensor], presence: Presence | None = None) -> torch.Tensor:
         """``{m: (B, *shape_m)} -> (B, num_classes)`` logits; with ``presence``, every encoder runs (filled embeddings are routed)."""
         if self.training or presence is not None:

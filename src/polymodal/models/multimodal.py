@@ -84,6 +84,12 @@ class MultimodalModel(nn.Module):
             return self.fusion.fuse_present(self.fusion.check_inputs(embeddings), masks)
         return self.fusion(embeddings)
 
+    def forward_with_embeddings(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(logits (B, C), {m: embedding})``: the prediction :meth:`forward` makes and the embeddings,
+        with each encoder run once (``head(fuse(embeddings))`` for every model that fuses all of them)."""
+        embeddings = self.encode(inputs)
+        return self.head(self.fuse(embeddings)), embeddings
+
     def forward(self, inputs: Mapping[str, torch.Tensor], presence: Presence | None = None) -> torch.Tensor:
         """``{m: (B, *shape_m)} -> (B, num_classes)`` logits (see :class:`~polymodal.models.missing.Presence`)."""
         embeddings, masks = self.encode_with_masks(inputs, presence)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from polymodal.catalog import build_model
+from polymodal.catalog import build_model, model_entry
 from polymodal.data.dataset import MultimodalSplit
 from polymodal.data.loader import batch_loader
 from polymodal.models.build import ModelConfig
@@ -18,6 +18,7 @@ from polymodal.training.balance.methods import make_balancer
 from polymodal.training.complexity import to_device
 from polymodal.training.optimizers import make_optimizer
 from polymodal.training.epoch_means import EpochMeans
+from polymodal.training.imbalance import CONTRIBUTION, CoalitionAccuracy
 from polymodal.training.metrics import classification_metrics
 
 
@@ -74,6 +75,10 @@ class ClassificationModule(EpochMeans):
         self.save_hyperparameters()
         self.config = ModelConfig.from_dict(model_config)
         self.model = build_model(self.config)
+        #: each modality's contribution to validation accuracy (fusion models of two or more modalities)
+        self._coalitions = (CoalitionAccuracy(self.model.modalities)
+                            if model_entry(self.config.fusion).family in ("fusion", "routed") and len(self.model.modalities) > 1
+                            else None)
         #: the balancing method (:mod:`polymodal.training.balance`); ``None`` for plain joint training
         self.balancer = make_balancer(balance, dict(balance_options or {}), self.model, self.config.fusion,
                                       self.config.num_classes, seed)
@@ -113,6 +118,7 @@ class ClassificationModule(EpochMeans):
                 self._collect("val", to_device(batch, self.device))
         self.model.train(was_training)
         metrics.update(validation_metrics(self._gather("val", across_processes=False)))
+        metrics.update(self._contributions())
         self.log_epoch(metrics, monitor=("val_acc",))
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -151,7 +157,11 @@ class ClassificationModule(EpochMeans):
             self.balancer.after_backward(self.model, self.current_epoch)
 
     def _collect(self, stage: str, batch: dict) -> None:
-        logits = self.model(batch["inputs"])
+        if self._coalitions is not None:
+            logits, embeddings = self.model.forward_with_embeddings(batch["inputs"])
+            self._coalitions.add(self.model, embeddings, batch["label"])
+        else:
+            logits = self.model(batch["inputs"])
         loss = F.cross_entropy(logits, batch["label"], reduction="none")
         index = torch.as_tensor(batch["index"], device=logits.device)
         self._collected[stage].append((index, logits.argmax(-1), batch["label"], loss.detach()))
@@ -178,8 +188,15 @@ class ClassificationModule(EpochMeans):
         self._log_validation(self._gather("val"))
 
     def _log_validation(self, r: dict[str, Any]) -> None:
-        for name, value in validation_metrics(r).items():
+        for name, value in {**validation_metrics(r), **self._contributions()}.items():
             self.log(name, value, sync_dist=True)
+
+    def _contributions(self) -> dict[str, float]:
+        """``{contribution_m: Shapley value of validation accuracy}`` of the batches collected
+        (:mod:`polymodal.training.imbalance`); ``{}`` for a model without them."""
+        if self._coalitions is None:
+            return {}
+        return {f"{CONTRIBUTION}{m}": v for m, v in self._coalitions.contributions().items()}
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return make_optimizer(self.hparams.get("optimizer", "adam"), self.parameters(), self.hparams.lr,

@@ -27,6 +27,7 @@ from polymodal.training.config import TrainConfig
 from polymodal.training.checkpoint import load_model, predict_logits, read_checkpoint
 from polymodal.training.clock import TrainingClock
 from polymodal.training.evaluate import evaluate
+from polymodal.training.imbalance import contributions_per_epoch, linear_probe_accuracy, plot_contributions
 from polymodal.training.last_checkpoint import LastCheckpoint
 from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
 from polymodal.training.metrics_log import ResumingCSVLogger
@@ -285,6 +286,10 @@ def fit(
             from polymodal.robustness.impute import imputer_r2
 
             result["imputer_r2"] = imputer_r2(model, dataset.splits["val"])
+    with step("imbalance"):
+        imbalance = imbalance_report(model, dataset, layout, train_config.seed)
+    if imbalance:
+        result["imbalance"] = imbalance
     with step("inference timing"):
         result["inference_time_per_sample_s"] = inference_time_per_sample(model, dataset.splits["test"], device=device)
     with torch.no_grad():  # what a model reports of its own test pass (dynamic fusion: its routing)
@@ -294,6 +299,18 @@ def fit(
                  lambda tmp: np.savetxt(tmp, rows, fmt="%d", delimiter=",", header="index,label,prediction", comments=""))
     atomic_write_json(layout.result, result)
     return result
+
+
+def imbalance_report(model: torch.nn.Module, dataset: MultimodalDataset, layout: RunLayout, seed: int) -> dict[str, Any]:
+    """``result.json``'s per-modality imbalance section of a fusion model of two or more modalities
+    (:mod:`polymodal.training.imbalance`): each modality's contribution to validation accuracy per
+    epoch (also drawn to ``imbalance.png``) and the test accuracy of a linear probe on each encoder.
+    ``{}`` for other models."""
+    contributions = contributions_per_epoch(layout.metrics_log)
+    if not contributions:
+        return {}
+    plot_contributions(contributions, layout.imbalance_figure, f"{dataset.name}: contribution to validation accuracy")
+    return {"contribution_per_epoch": contributions, "linear_probe_accuracy": linear_probe_accuracy(model, dataset, seed)}
 
 
 def fit_imputer_after(model: torch.nn.Module, dataset: MultimodalDataset, train_config: TrainConfig,
