@@ -34,6 +34,11 @@ def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
     (["heterogeneity", "--dataset", "digits", "--groups", "3"], "n_groups must be an integer from 1 to the number of modalities or pairs (2)"),
     (["train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option", 'groups=[["a","b"],["c"]]'],
      "['d'] are in no group"),
+    (["train", "--balance", "greedy"], "--balance: 'greedy' is unknown; choose from none, gblend, ogm, agm, pmr"),
+    (["train", "--fusion", "tensor", "--balance", "ogm"], "--balance ogm needs a fusion whose prediction splits"),
+    (["train", "--balance", "agm", "--balance-option", "alpha=-1"], "--balance-option alpha=-1: must be a positive number"),
+    (["bench", "--balance", "none,greedy"], "--balance: 'greedy' is unknown"),
+    (["train", "--optimizer", "lion"], "--optimizer: 'lion' is unknown; choose from adam, adamw, sgd"),
     (["train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option",
       'groups=[["a","b"],["b","c","d"]]'], "'b' is in more than one group"),
 ])

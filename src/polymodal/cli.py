@@ -62,11 +62,13 @@ ModalityDropoutOpt = typer.Option(None, "--modality-dropout", help="Drop each mo
 MissingStrategyOpt = typer.Option(None, "--missing-strategy", help="How dropped modalities are filled in training: zero (default), token (a learned embedding), drop (late, gated, mixture, additive, multiplicative) or impute (with --imputer).")
 ImputerOpt = typer.Option(None, "--imputer", help="Give the model a translation imputer (strategy impute), trained joint or after.")
 BalanceOpt = typer.Option(None, "--balance", help="Balanced multimodal learning: none (default), gblend, ogm (early, "
-                          "late, additive), agm, pmr, mmpareto, warmstart or umt; see polymodal.training.balance.")
+                          "late, additive), agm, pmr, mmpareto, warmstart or umt; see polymodal.training.balance. "
+                          "bench takes a comma-separated list and trains each fusion with each.")
 BalanceOptionOpt = typer.Option(None, "--balance-option", help="KEY=VALUE option of the --balance method, e.g. "
                                 "alpha=0.5 (gblend: super_epoch, holdout; ogm: alpha, noise, start_epoch, end_epoch; "
                                 "agm: alpha, clip; pmr: alpha, momentum; mmpareto: boost; warmstart: epochs; umt: "
-                                "teacher_epochs, weight); repeatable.")
+                                "teacher_epochs, weight); repeatable. In a bench of several methods, scope it: "
+                                "agm.alpha=0.5.")
 SequenceEncoderOpt = typer.Option(None, "--sequence-encoder", help="Encoder of sequence and text modalities: gru, cnn or transformer (default: gru for sequences, transformer for text).")
 
 
@@ -217,9 +219,9 @@ def bench(
         from polymodal.bench import parse_fusions, run_bench, write_reports
         from polymodal.bench.progress import BenchProgress
         from polymodal.bench.report import TERMINAL_COLUMNS, terminal_rows
-        from polymodal.bench.runner import parse_seeds
+        from polymodal.bench.runner import parse_balances, parse_seeds
 
-        from polymodal.options import scoped_model_options
+        from polymodal.options import parse_options, scoped_model_options
 
     names = parse_fusions(fusions)
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
@@ -227,8 +229,7 @@ def bench(
     out = out or Path("runs") / f"bench-{_slug(dataset)}"
     flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes,
-                 **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer),
-                 **_balance_flags(balance, balance_option))
+                 **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
     found, rest = _settings(flags, option, config_file, _model_targets())
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
@@ -238,6 +239,8 @@ def bench(
     if per_model:
         model_options["fusion_options"] = per_model
     config = _train_config(found["train"], seed)
+    balances = parse_balances(balance)  # each fusion with each; the options scoped METHOD.key when several
+    balance_options = parse_options(balance_option, "--balance-option") if balance_option else {}
     ds = _load(dataset, data_dir, seed if split_seed is None else split_seed, snr, cache_dir)
     command = "polymodal " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     show = _is_rank_zero()
@@ -256,7 +259,8 @@ def bench(
     with BenchProgress(err_console, enabled=show and progress_enabled()) as progress:
         results = run_bench(ds, names, config, out, seeds=seed_list, model_options=model_options or None,
                             on_method=progress.on_method,
-                            on_result=report if show else None, command=command)
+                            on_result=report if show else None, command=command, balances=balances,
+                            balance_options=balance_options)
         progress.finish(sum(len(r) for r in results["runs"].values()))
     if show:
         report(results, final=True)

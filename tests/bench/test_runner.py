@@ -111,3 +111,29 @@ def test_identity_has_neither_training_seeds_nor_data_location(digits, tmp_path)
     assert results["settings"]["dataset_options"]["path"] == str(moved)
     with pytest.raises(ConfigError, match="other settings"):  # another split is another bench
         run_bench(load_dataset(str(moved), seed=1), ["early"], config, out, seeds=[0])
+
+
+def test_each_fusion_trains_with_each_balancing_method_and_unfit_pairs_are_skipped(digits, tmp_path):
+    results = run_bench(digits, ["tensor", "late"], TrainConfig(epochs=1, accelerator="cpu"), tmp_path,
+                        balances=["none", "ogm", "agm"], balance_options={"agm.alpha": 0.2})
+    assert list(results["methods"]) == ["unimodal:top", "unimodal:bottom", "tensor", "tensor+agm", "late", "late+ogm",
+                                        "late+agm"]
+    assert "needs a fusion whose prediction splits by modality" in results["skipped"]["tensor+ogm"]
+    config = {name: runs["0"]["train_config"] for name, runs in results["runs"].items()}
+    assert config["late+agm"]["balance"] == "agm" and config["late+agm"]["balance_options"] == {"alpha": 0.2}
+    assert config["late+ogm"]["balance_options"] == {} and config["unimodal:top"]["balance"] == "none"
+    # adding a balancing method later resumes the same bench: only the new runs train
+    again = run_bench(digits, ["late"], TrainConfig(epochs=1, accelerator="cpu"), tmp_path, balances=["none", "pmr"])
+    assert again["runs"]["late"] == results["runs"]["late"] and "late+pmr" in again["methods"]
+
+
+def test_balance_options_are_scoped_when_a_bench_has_several_methods():
+    from polymodal.bench.runner import balance_options_for
+
+    assert balance_options_for({"alpha": 0.5}, "agm", ["none", "agm"]) == {"alpha": 0.5}
+    assert balance_options_for({"alpha": 0.5}, "none", ["none", "agm"]) == {}
+    assert balance_options_for({"agm.alpha": 0.5, "pmr.momentum": 0.9}, "pmr", ["agm", "pmr"]) == {"momentum": 0.9}
+    with pytest.raises(ConfigError, match="with several --balance methods, scope it, e.g. agm.alpha"):
+        balance_options_for({"alpha": 0.5}, "agm", ["agm", "pmr"])
+    with pytest.raises(ConfigError, match="'umt' is not a --balance method of this bench"):
+        balance_options_for({"umt.weight": 1.0}, "agm", ["agm"])

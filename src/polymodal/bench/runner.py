@@ -19,14 +19,15 @@ from polymodal.models.build import ModelConfig
 from polymodal.training.pipeline import TrainConfig, fit
 
 
-
 @dataclass(frozen=True)
 class Method:
-    """One entry of a benchmark: a fusion (or ``unimodal``) over some modalities."""
+    """One entry of a benchmark: a fusion (or ``unimodal``) over some modalities, trained with a
+    balancing method (:mod:`polymodal.training.balance`; ``none`` for plain joint training)."""
 
     name: str
     fusion: str
     modalities: tuple[str, ...]
+    balance: str = "none"
 
     @property
     def slug(self) -> str:
@@ -49,10 +50,41 @@ def parse_fusions(spec: str | Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def bench_methods(dataset: MultimodalDataset, fusions: Sequence[str]) -> list[Method]:
-    """One unimodal baseline per modality, then each fusion over all modalities."""
+def bench_methods(dataset: MultimodalDataset, fusions: Sequence[str], balances: Sequence[str] = ("none",)) -> list[Method]:
+    """One unimodal baseline per modality, then each fusion over all modalities with each
+    balancing method (named ``FUSION`` for ``none``, ``FUSION+METHOD`` otherwise)."""
     mods = tuple(dataset.modalities)
-    return [Method(f"{UNIMODAL}:{m}", UNIMODAL, (m,)) for m in mods] + [Method(f, f, mods) for f in fusions]
+    fused = [Method(f if b == "none" else f"{f}+{b}", f, mods, b) for f in fusions for b in balances]
+    return [Method(f"{UNIMODAL}:{m}", UNIMODAL, (m,)) for m in mods] + fused
+
+
+def parse_balances(spec: str | Sequence[str] | None) -> list[str]:
+    """``"none,agm,ogm"`` or a list -> distinct balancing method names, each checked.
+
+    Raises:
+        ConfigError: an unknown name, naming the choices.
+    """
+    from polymodal.training.balance.choices import check_balance
+
+    names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else (spec or ["none"])) if s.strip()]
+    for name in names:
+        check_balance(name, {})
+    return list(dict.fromkeys(names)) or ["none"]
+
+
+def balance_options_for(options: dict[str, Any], balance: str, balances: Sequence[str]) -> dict[str, Any]:
+    """The options of ``balance`` among a bench's: ``METHOD.key`` scoped ones for it, and unscoped
+    ones when the bench has one method (checked by :class:`TrainConfig`)."""
+    scoped = {k.split(".", 1)[1]: v for k, v in options.items() if "." in k and k.split(".", 1)[0] == balance}
+    unknown_scope = [k for k in options if "." in k and k.split(".", 1)[0] not in balances]
+    if unknown_scope:
+        raise ConfigError(f"--balance-option {unknown_scope[0]}: {unknown_scope[0].split('.')[0]!r} is not a --balance "
+                          f"method of this bench ({', '.join(balances)})")
+    unscoped = {k: v for k, v in options.items() if "." not in k}
+    if unscoped and len([b for b in balances if b != "none"]) > 1:
+        raise ConfigError(f"--balance-option {next(iter(unscoped))}: with several --balance methods, scope it, e.g. "
+                          f"{next(b for b in balances if b != 'none')}.{next(iter(unscoped))}")
+    return {**(unscoped if balance != "none" else {}), **scoped}
 
 
 def parse_seeds(spec: str | Sequence[int]) -> list[int]:
@@ -73,9 +105,11 @@ LOCATION_OPTIONS = ("data_dir", "path", "cache_dir")
 def bench_identity(settings: dict[str, Any]) -> dict[str, Any]:
     """What makes two benches the same bench: ``settings`` without the training seed and the data's
     location, so that seeds can be added in another process and a data folder can move without
-    blocking a resume. The split seed (a dataset option) stays: it changes the data."""
+    blocking a resume. The split seed (a dataset option) stays: it changes the data. The balancing
+    methods are left out too: each is a method of the bench, and methods can be added."""
     identity = json.loads(json.dumps(settings))
-    identity.get("train_config", {}).pop("seed", None)
+    for key in ("seed", "balance", "balance_options"):  # balancing is per method: methods can be added
+        identity.get("train_config", {}).pop(key, None)
     for key in LOCATION_OPTIONS:
         identity.get("dataset_options", {}).pop(key, None)
     return identity
@@ -98,6 +132,8 @@ def run_bench(
     on_method: Callable[[Method, int, int], Sequence[L.Callback]] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     command: str = "",
+    balances: Sequence[str] | None = None,
+    balance_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train every method of :func:`bench_methods` once per seed; collect the results in ``out_dir/results.json``.
 
@@ -121,6 +157,11 @@ def run_bench(
             counts runs over all seeds); returns extra callbacks for that run.
         on_result: called with the results dict after each run.
         command: the command line that ran the bench, kept in ``results.json`` for its reports.
+        balances: balancing methods, each fusion trained with each (default:
+            ``[train_config.balance]``). The unimodal baselines train without. A method that does
+            not fit a fusion (``ogm`` with tensor fusion) is skipped with the reason.
+        balance_options: their options, ``METHOD.key`` scoped when there are several (default:
+            ``train_config.balance_options``).
 
     Returns:
         ``{"settings", "seeds", "runs": {method: {seed: fit result}}, "methods": {method: summary},
@@ -146,7 +187,10 @@ def run_bench(
                 f"--out {out_dir} holds a benchmark made with other settings; use another --out or delete that folder"
             )
         runs = previous["runs"]
-    methods = bench_methods(dataset, fusions)
+    balances = parse_balances(balances if balances is not None else [train_config.balance])
+    balance_options = dict(train_config.balance_options if balance_options is None else balance_options)
+    train_config = replace(train_config, balance="none", balance_options={})
+    methods = bench_methods(dataset, fusions, balances)
     shared_options = {k: v for k, v in model_options.items() if k != "fusion_options"}
     per_model: dict[str, dict[str, Any]] = model_options.get("fusion_options", {})
     total = len(methods) * len(seeds)
@@ -169,10 +213,17 @@ def run_bench(
                                              fusion_options=dict(per_model.get(method.fusion, {})))
             try:
                 build_model(config)  # a fusion that cannot exist at these sizes is reported, not fatal
+                method_config = replace(train_config, seed=seed, balance=method.balance,
+                                        balance_options=balance_options_for(balance_options, method.balance, balances))
+                if method.balance != "none":
+                    from polymodal.training.balance.methods import make_balancer
+
+                    make_balancer(method.balance, method_config.balance_options, build_model(config), method.fusion,
+                                  config.num_classes)
             except ConfigError as exc:
                 skipped[method.name] = str(exc)
                 continue
-            result = fit(data, config, replace(train_config, seed=seed), bench_layout.run(method.name, seed).root,
+            result = fit(data, config, method_config, bench_layout.run(method.name, seed).root,
                          callbacks=[*callbacks, *extra], progress_bar=False)
             if not result:  # another process of a data-parallel run: process 0 evaluates and records
                 continue
