@@ -66,3 +66,17 @@ def test_terminal_summary_fits_80_columns_without_truncation():
     text = console.export_text()
     assert "…" not in text and "0.861±0.012" in text and "cross-modal-transformer" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_the_imbalance_table_sets_each_probe_beside_the_modality_alone():
+    from polymodal.bench.report import imbalance_table
+
+    results = {"methods": {
+        "unimodal:a": {"test_accuracy": 0.61},
+        "unimodal:b": {"test_accuracy": 0.55},
+        "tensor": {"imbalance": {"probe": {"a": 0.7, "b": 0.3}, "contribution": {"a": 0.4, "b": -0.01}}},
+    }}
+    text = imbalance_table(results)
+    assert "| method | a: probe (alone 0.6100) | b: probe (alone 0.5500) | a: contribution | b: contribution |" in text
+    assert "| tensor | 0.7000 | 0.3000 | +0.4000 | -0.0100 |" in text
+    assert imbalance_table({"methods": {"unimodal:a": {"test_accuracy": 0.6}}}) == ""

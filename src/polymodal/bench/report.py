@@ -85,6 +85,25 @@ def routing_notes(results: dict[str, Any]) -> str:
     return "".join(lines)
 
 
+def imbalance_table(results: dict[str, Any]) -> str:
+    """Markdown: per fusion, each modality's linear-probe test accuracy (its encoder, frozen after
+    joint training) next to its unimodal baseline's, and its contribution to validation accuracy in
+    the last epoch (Shapley value; :mod:`polymodal.training.imbalance`). "" without fusions."""
+    rows = {n: r["imbalance"] for n, r in results["methods"].items() if "imbalance" in r}
+    if not rows:
+        return ""
+    modalities = list(next(iter(rows.values()))["probe"])
+    alone = {m: results["methods"].get(f"unimodal:{m}", {}).get("test_accuracy") for m in modalities}
+    head = ("| method | " + " | ".join(f"{m}: probe (alone {alone[m]:.4f})" if alone[m] is not None else f"{m}: probe"
+                                       for m in modalities)
+            + " | " + " | ".join(f"{m}: contribution" for m in modalities) + " |\n|" + "---|" * (1 + 2 * len(modalities)) + "\n")
+    body = "".join(f"| {n} | " + " | ".join(f"{r['probe'][m]:.4f}" for m in modalities) + " | "
+                   + " | ".join(f"{r['contribution'][m]:+.4f}" for m in modalities) + " |\n" for n, r in rows.items())
+    return ("Per-modality imbalance: a linear probe's test accuracy on each jointly trained encoder against the "
+            "modality's unimodal model trained alone, and each modality's Shapley contribution to validation "
+            "accuracy in the last epoch (about 0: the model ignores it).\n\n" + head + body)
+
+
 def markdown_table(results: dict[str, Any]) -> str:
     """The results as a Markdown table."""
     head = "| " + " | ".join(h for h, _, _ in COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
@@ -166,21 +185,23 @@ def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "
     intro = (f"Data set `{s['dataset']}` ({s['dataset_options']}), seeds {', '.join(map(str, seeds))} "
              f"(accuracy: mean ± s.d.; times: median), at most {s['train_config']['epochs']} epochs.")
     notes = routing_notes(results)
+    imbalance = imbalance_table(results)
     md = (f"# Benchmark: {s['dataset']}\n\n{intro}\n\n" + (f"Command: `{command}`\n\n" if command else "")
-          + markdown_table(results) + (f"\n{notes}" if notes else ""))
+          + markdown_table(results) + (f"\n{notes}" if notes else "") + (f"\n{imbalance}" if imbalance else ""))
     paths = {"markdown": atomic_write_text(out_dir / "results.md", md)}
     figs = figures(results) if results["methods"] else {}
     header = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table_rows(results))
     imgs = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>' for k, v in figs.items())
     notes_html = "".join(f"<p>{html.escape(line[2:])}</p>" for line in notes.splitlines())
+    imbalance_html = f"<h2>Imbalance</h2><pre>{html.escape(imbalance)}</pre>" if imbalance else ""
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>polymodal bench: {html.escape(s['dataset'])}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}figure{{display:inline-block;margin:8px}}</style></head>
 <body><h1>polymodal bench: {html.escape(s['dataset'])}</h1><p>{html.escape(intro)}</p>
 {f'<p><code>{html.escape(command)}</code></p>' if command else ''}
-<table><tr>{header}</tr>{body}</table>{notes_html}{imgs}{section}</body></html>
+<table><tr>{header}</tr>{body}</table>{notes_html}{imgs}{imbalance_html}{section}</body></html>
 """
     paths["html"] = atomic_write_text(out_dir / "report.html", page)
     return paths

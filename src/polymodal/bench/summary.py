@@ -22,8 +22,10 @@ def summarize(method: str, runs: Mapping[str, dict[str, Any]], timing_seeds: Col
 
     Returns:
         ``{"method", "seeds", "parameters", <MEAN_KEYS>, <MEAN_KEYS>_std, <MEDIAN_KEYS>}``, plus
-        ``"routing"`` (mean branch fractions and compute saved) for dynamic fusion. The standard
-        deviation is 0 for one seed.
+        ``"routing"`` (mean branch fractions and compute saved) for dynamic fusion, and for fusions
+        ``"imbalance"``: per modality, the mean over seeds of the linear probe's test accuracy
+        (``probe``) and of the contribution to validation accuracy in the last epoch
+        (``contribution``). The standard deviation is 0 for one seed.
     """
     results = list(runs.values())
     row: dict[str, Any] = {"method": method, "seeds": [int(s) for s in runs], "parameters": results[0]["parameters"]}
@@ -40,5 +42,13 @@ def summarize(method: str, runs: Mapping[str, dict[str, Any]], timing_seeds: Col
         row["routing"] = {
             "fraction": {b: statistics.fmean(r["fraction"][b] for r in routings) for b in routings[0]["fraction"]},
             "compute_saved": statistics.fmean(r["compute_saved"] for r in routings),
+        }
+    imbalances = [r["imbalance"] for r in results if "imbalance" in r]
+    if imbalances:
+        modalities = list(imbalances[0]["linear_probe_accuracy"])
+        row["imbalance"] = {
+            "probe": {m: statistics.fmean(i["linear_probe_accuracy"][m] for i in imbalances) for m in modalities},
+            "contribution": {m: statistics.fmean(i["contribution_per_epoch"][m][-1] for i in imbalances)
+                             for m in modalities},
         }
     return row
