@@ -1,3 +1,4 @@
+import pytest
 import io
 import re
 
@@ -80,3 +81,17 @@ def test_the_imbalance_table_sets_each_probe_beside_the_modality_alone():
     assert "| method | a: probe (alone 0.6100) | b: probe (alone 0.5500) | a: contribution | b: contribution |" in text
     assert "| tensor | 0.7000 | 0.3000 | +0.4000 | -0.0100 |" in text
     assert imbalance_table({"methods": {"unimodal:a": {"test_accuracy": 0.6}}}) == ""
+
+
+def test_imbalance_is_summarised_as_seed_means_of_probes_and_last_contributions():
+    from polymodal.bench.summary import summarize
+
+    def run(seed, probe_a, contributions_a):
+        return {"test_accuracy": 0.8, "test_macro_f1": 0.8, "epochs": 3, "parameters": 10, "train_time_s": 1.0,
+                "peak_memory_mib": 1.0, "inference_time_per_sample_s": 1e-6,
+                "imbalance": {"linear_probe_accuracy": {"a": probe_a, "b": 0.5},
+                              "contribution_per_epoch": {"a": contributions_a, "b": [0.0, 0.1]}}}
+
+    row = summarize("tensor", {"0": run(0, 0.6, [0.1, 0.3]), "1": run(1, 0.8, [0.2, 0.5])})
+    assert row["imbalance"]["probe"] == pytest.approx({"a": 0.7, "b": 0.5})
+    assert row["imbalance"]["contribution"] == pytest.approx({"a": 0.4, "b": 0.1})
