@@ -15,6 +15,7 @@ import math
 from typing import Mapping
 
 import torch
+from torch import nn
 import torch.nn.functional as F
 
 from polymodal.training.balance.base import Balancer, encoder_weights, evaluating
@@ -63,7 +64,9 @@ class AGMBalancer(Balancer):
         self._steps = 0
         self._coefficients: dict[str, float] = {m: 1.0 for m in self.modalities}
 
-    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+    def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
+                      logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
+                      index: torch.Tensor | None = None) -> torch.Tensor:
         with evaluating(model.fusion, model.head):
             detached = {m: e.detach() for m, e in embeddings.items()}
 
@@ -81,7 +84,7 @@ class AGMBalancer(Balancer):
             self.record(f"response_loss_{m}", losses[m])
         return loss
 
-    def after_backward(self, model, epoch):
+    def after_backward(self, model: nn.Module, epoch: int) -> None:
         for m, c in self._coefficients.items():
             for p in encoder_weights(model, m):
                 if p.grad is not None:

@@ -86,7 +86,9 @@ class GradientBlendingBalancer(Balancer):
         mixed = (index.long() * 2654435761 + self.seed * 40503) % 4294967296
         return (mixed % 10007).float() < self.holdout * 10007
 
-    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+    def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
+                      logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
+                      index: torch.Tensor | None = None) -> torch.Tensor:
         if index is None:
             raise ValueError("index: Gradient Blending needs the examples' indices to hold some out")
         held = self.held_out(torch.as_tensor(index, device=labels.device))

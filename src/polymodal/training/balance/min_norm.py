@@ -73,7 +73,9 @@ class MMParetoBalancer(Balancer):
         self.boost = boost
         self._unimodal: dict[str, tuple[list[nn.Parameter], tuple[torch.Tensor | None, ...]]] = {}
 
-    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+    def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
+                      logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
+                      index: torch.Tensor | None = None) -> torch.Tensor:
         unimodal = {m: F.cross_entropy(o, labels) for m, o in self.heads(embeddings).items()}
         self._unimodal = {}
         for m, term in unimodal.items():
@@ -83,7 +85,7 @@ class MMParetoBalancer(Balancer):
             self.record(f"unimodal_loss_{m}", float(term.detach()))
         return loss + sum(unimodal.values())
 
-    def after_backward(self, model, epoch):
+    def after_backward(self, model: nn.Module, epoch: int) -> None:
         for m, (params, uni) in self._unimodal.items():
             total = _flat([p.grad for p in params], params)
             g_uni = _flat(list(uni), params)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Mapping
 
 import torch
+from torch import nn
 
 from polymodal.training.balance.base import Balancer, encoder_weights, evaluating
 
@@ -93,7 +94,9 @@ class OGMBalancer(Balancer):
         self._generator = torch.Generator().manual_seed(seed)
         self._coefficients: dict[str, float] = {m: 1.0 for m in self.modalities}
 
-    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+    def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
+                      logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
+                      index: torch.Tensor | None = None) -> torch.Tensor:
         with evaluating(model.fusion, model.head):
             parts = model.fusion.logit_parts({m: e.detach() for m, e in embeddings.items()}, model.head)
         scores = modality_scores(parts, labels)
@@ -103,7 +106,7 @@ class OGMBalancer(Balancer):
             self.record(f"score_{m}", float(scores[m]) / len(labels))
         return loss
 
-    def after_backward(self, model, epoch):
+    def after_backward(self, model: nn.Module, epoch: int) -> None:
         if epoch < self.start_epoch or (self.end_epoch is not None and epoch >= self.end_epoch):
             return
         for m, k in self._coefficients.items():

@@ -88,7 +88,9 @@ class PMRBalancer(Balancer):
             self.register_buffer(f"prototypes_{m}", torch.zeros(num_classes, d))
             self.register_buffer(f"seen_{m}", torch.zeros(num_classes, dtype=torch.bool))
 
-    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+    def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
+                      logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
+                      index: torch.Tensor | None = None) -> torch.Tensor:
         from polymodal.training.balance.unimodal_heads import pooled
 
         z = {m: pooled(embeddings[m]) for m in self.modalities}

@@ -29,7 +29,9 @@ class UMTBalancer(Balancer):
         self.heads = UnimodalHeads.for_model(model, num_classes)
         self.teacher_epochs, self.weight = teacher_epochs, weight
 
-    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+    def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
+                      logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
+                      index: torch.Tensor | None = None) -> torch.Tensor:
         if epoch < self.teacher_epochs:
             taught = {m: teacher(inputs[m]) for m, teacher in self.teachers.items()}
             unimodal = {m: F.cross_entropy(o, labels) for m, o in self.heads(taught).items()}

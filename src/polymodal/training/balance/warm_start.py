@@ -20,7 +20,9 @@ class WarmStartBalancer(Balancer):
         self.heads = UnimodalHeads.for_model(model, num_classes)
         self.epochs = epochs
 
-    def training_loss(self, model, inputs, embeddings, logits, labels, loss, epoch, index=None):
+    def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
+                      logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
+                      index: torch.Tensor | None = None) -> torch.Tensor:
         if epoch >= self.epochs:
             return loss
         unimodal = {m: F.cross_entropy(o, labels) for m, o in self.heads(embeddings).items()}
