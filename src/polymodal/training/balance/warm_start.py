@@ -5,6 +5,7 @@ trained), from epoch ``epochs`` on it is the fused loss."""
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
