@@ -35,6 +35,10 @@ def test_contributions_are_the_shapley_values_of_coalition_accuracies_by_permuta
             expected[m] += (accuracy(set(order[: i + 1])) - accuracy(set(order[:i]))) / 6
     got = counter.contributions()
     assert got == pytest.approx(expected)
+    # handing in the prediction of all modalities (what validation computed) counts the same
+    with torch.no_grad():
+        counter.add(model, e, y, full=model.head(model.fuse(e)))
+    assert counter.contributions() == pytest.approx(expected)
     assert sum(got.values()) == pytest.approx(accuracy(set("abc")) - accuracy(set()))
 
 

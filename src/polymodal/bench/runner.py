@@ -212,14 +212,13 @@ def run_bench(
             config = ModelConfig.for_dataset(data, method.fusion, **shared_options,
                                              fusion_options=dict(per_model.get(method.fusion, {})))
             try:
-                build_model(config)  # a fusion that cannot exist at these sizes is reported, not fatal
+                model = build_model(config)  # a fusion that cannot exist at these sizes is reported, not fatal
                 method_config = replace(train_config, seed=seed, balance=method.balance,
                                         balance_options=balance_options_for(balance_options, method.balance, balances))
-                if method.balance != "none":
+                if method.balance != "none":  # a method that does not fit the fusion is reported the same way
                     from polymodal.training.balance.methods import make_balancer
 
-                    make_balancer(method.balance, method_config.balance_options, build_model(config), method.fusion,
-                                  config.num_classes)
+                    make_balancer(method.balance, method_config.balance_options, model, method.fusion, config.num_classes)
             except ConfigError as exc:
                 skipped[method.name] = str(exc)
                 continue

@@ -54,6 +54,8 @@ class DynamicMultimodalModel(MultimodalModel):
         run_test()
         return {"routing": self.fusion.routing_report()}
 
+    fuses_all_embeddings = False  # outside training it predicts by routing
+
     def forward_with_embeddings(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The routed prediction outside training (what :meth:`forward` predicts) and every embedding."""
         if self.training:

@@ -84,6 +84,9 @@ class MultimodalModel(nn.Module):
             return self.fusion.fuse_present(self.fusion.check_inputs(embeddings), masks)
         return self.fusion(embeddings)
 
+    #: whether :meth:`forward_with_embeddings`'s prediction is ``head(fuse(embeddings))`` (not a routed one)
+    fuses_all_embeddings: bool = True
+
     def forward_with_embeddings(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``(logits (B, C), {m: embedding})``: the prediction :meth:`forward` makes and the embeddings,
         with each encoder run once (``head(fuse(embeddings))`` for every model that fuses all of them)."""

@@ -42,11 +42,17 @@ class CoalitionAccuracy:
         self.total = 0
 
     @torch.no_grad()
-    def add(self, model: torch.nn.Module, embeddings: Mapping[str, torch.Tensor], labels: torch.Tensor) -> None:
-        """Count one batch: ``embeddings`` ``{m: (B, ...)}`` of a model in eval mode, ``labels`` ``(B,)``."""
+    def add(self, model: torch.nn.Module, embeddings: Mapping[str, torch.Tensor], labels: torch.Tensor,
+            full: torch.Tensor | None = None) -> None:
+        """Count one batch: ``embeddings`` ``{m: (B, ...)}`` of a model in eval mode, ``labels`` ``(B,)``;
+        ``full``: ``head(fuse(embeddings))`` when the caller has it already (the coalition of all)."""
+        everyone = frozenset(self.modalities)
         for s in self.correct:
-            zeroed = {m: e if m in s else torch.zeros_like(e) for m, e in embeddings.items()}
-            self.correct[s] += int((model.head(model.fuse(zeroed)).argmax(-1) == labels).sum())
+            if s == everyone and full is not None:
+                logits = full
+            else:
+                logits = model.head(model.fuse({m: e if m in s else torch.zeros_like(e) for m, e in embeddings.items()}))
+            self.correct[s] += int((logits.argmax(-1) == labels).sum())
         self.total += len(labels)
 
     def contributions(self) -> dict[str, float]:

@@ -159,7 +159,8 @@ class ClassificationModule(EpochMeans):
     def _collect(self, stage: str, batch: dict) -> None:
         if self._coalitions is not None:
             logits, embeddings = self.model.forward_with_embeddings(batch["inputs"])
-            self._coalitions.add(self.model, embeddings, batch["label"])
+            full = logits if self.model.fuses_all_embeddings else None
+            self._coalitions.add(self.model, embeddings, batch["label"], full)
         else:
             logits = self.model(batch["inputs"])
         loss = F.cross_entropy(logits, batch["label"], reduction="none")

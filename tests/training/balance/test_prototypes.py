@@ -42,3 +42,8 @@ def test_logits_and_loss_against_a_loop():
 def test_only_the_lagging_modality_is_weighted():
     # s_audio = 2, s_image = 6: audio lags by rho = 3
     assert pmr_weights({"audio": 2.0, "image": 6.0}, alpha=0.5) == pytest.approx({"audio": 0.5 * 2, "image": 0.0})
+
+
+def test_one_modality_has_nothing_to_lag_behind():
+    with pytest.raises(ValueError, match="needs at least two"):
+        pmr_weights({"audio": 2.0}, alpha=0.5)

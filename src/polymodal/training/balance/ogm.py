@@ -37,7 +37,7 @@ def discrepancy_ratios(scores: Mapping[str, torch.Tensor | float]) -> dict[str, 
     """``rho_m = s_m / mean_{n != m} s_n`` (at least two modalities)."""
     values = {m: float(s) for m, s in scores.items()}
     if len(values) < 2:
-        raise ValueError(f"scores: OGM needs at least two modalities, got {list(values)}")
+        raise ValueError(f"scores: a ratio between modalities needs at least two, got {list(values)}")
     out = {}
     for m, s in values.items():
         others = [v for n, v in values.items() if n != m]

@@ -19,6 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from polymodal.training.balance.base import Balancer
+from polymodal.training.balance.ogm import discrepancy_ratios
+from polymodal.training.balance.unimodal_heads import pooled, pooled_sizes
 
 
 def update_prototypes(prototypes: torch.Tensor, seen: torch.Tensor, z: torch.Tensor, labels: torch.Tensor,
@@ -56,14 +58,8 @@ def prototype_loss(z: torch.Tensor, prototypes: torch.Tensor, labels: torch.Tens
 
 def pmr_weights(scores: Mapping[str, float], alpha: float) -> dict[str, float]:
     """``beta_m = alpha * (rho_m - 1)`` if ``rho_m = mean_{n != m} s_n / s_m > 1``, else 0."""
-    if len(scores) < 2:
-        raise ValueError(f"scores: PMR needs at least two modalities, got {list(scores)}")
-    out = {}
-    for m, s in scores.items():
-        others = [float(v) for n, v in scores.items() if n != m]
-        rho = (sum(others) / len(others)) / max(float(s), 1e-12)
-        out[m] = alpha * (rho - 1.0) if rho > 1.0 else 0.0
-    return out
+    # rho_m is the inverse of OGM's ratio s_m / mean of the others
+    return {m: alpha * (1.0 / max(r, 1e-12) - 1.0) if r < 1.0 else 0.0 for m, r in discrepancy_ratios(scores).items()}
 
 
 class PMRBalancer(Balancer):
@@ -80,9 +76,7 @@ class PMRBalancer(Balancer):
 
     def __init__(self, model: nn.Module, num_classes: int, alpha: float = 0.6, momentum: float = 0.5) -> None:
         super().__init__()
-        from polymodal.training.balance.unimodal_heads import UnimodalHeads
-
-        sizes = {m: h.in_features for m, h in UnimodalHeads.for_model(model, num_classes).heads.items()}
+        sizes = pooled_sizes(model)
         self.alpha, self.momentum, self.modalities = alpha, momentum, list(sizes)
         for m, d in sizes.items():
             self.register_buffer(f"prototypes_{m}", torch.zeros(num_classes, d))
@@ -91,8 +85,6 @@ class PMRBalancer(Balancer):
     def training_loss(self, model: nn.Module, inputs: dict[str, torch.Tensor], embeddings: dict[str, torch.Tensor],
                       logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor, epoch: int,
                       index: torch.Tensor | None = None) -> torch.Tensor:
-        from polymodal.training.balance.unimodal_heads import pooled
-
         z = {m: pooled(embeddings[m]) for m in self.modalities}
         scores, terms = {}, {}
         for m, zm in z.items():

@@ -15,6 +15,16 @@ def pooled(embedding: torch.Tensor) -> torch.Tensor:
     return embedding.mean(dim=1) if embedding.dim() == 3 else embedding.flatten(1)
 
 
+def pooled_sizes(model: nn.Module) -> dict[str, int]:
+    """``{m: size of modality m's pooled embedding}`` (see :func:`pooled`), from the model's
+    embedding shapes (:func:`~polymodal.models.build.embedding_shapes`)."""
+    from polymodal.models.build import embedding_shapes
+
+    with torch.no_grad():
+        shapes = embedding_shapes(model)
+    return {m: s[-1] if len(s) == 2 else math.prod(s) for m, s in shapes.items()}
+
+
 class UnimodalHeads(nn.Module):
     """``{m: (B, *e_m)} -> {m: (B, C)}``, a linear classifier on each modality's pooled embedding.
 
@@ -29,12 +39,8 @@ class UnimodalHeads(nn.Module):
 
     @classmethod
     def for_model(cls, model: nn.Module, num_classes: int) -> "UnimodalHeads":
-        """Heads sized from the model's embedding shapes (:func:`~polymodal.models.build.embedding_shapes`)."""
-        from polymodal.models.build import embedding_shapes
-
-        with torch.no_grad():
-            shapes = embedding_shapes(model)
-        return cls({m: s[-1] if len(s) == 2 else math.prod(s) for m, s in shapes.items()}, num_classes)
+        """Heads sized from the model's embeddings (:func:`pooled_sizes`)."""
+        return cls(pooled_sizes(model), num_classes)
 
     def forward(self, embeddings: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return {m: head(pooled(embeddings[m])) for m, head in self.heads.items()}
