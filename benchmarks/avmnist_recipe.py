@@ -49,6 +49,9 @@ JOIN_MARGIN = 0.02
 #: The recipe before issue 20, spelled out so that the ablation does not move with the defaults.
 BASE = {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "grad_clip": None, "encoder_norm": "none",
         "encoder_final_relu": True, "init": "torch", "hidden_dim": 64, "embed_dim": 64}
+#: ... and its fusion options that later became other defaults: tensor fusion projected to the fused
+#: size, dynamic fusion's penalty at full strength from the first epoch.
+BASE_FUSION_OPTIONS = {"tensor": {"output_dim": 64}, "dynamic": {"penalty_warmup": 0}}
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ VARIANTS = [
                                    "encoder_norm": "batch"}),
     Variant("bn-noproj", "combined", {"encoder_norm": "batch"},
             fusion_options={"tensor": {"output_dim": None}, "low-rank": {}, "early": {}, "dynamic": {}}),
+    # the candidate default: batch norm after convolutions only (the patch tokenizers' too), tensor
+    # fusion unprojected, dynamic fusion's penalty warmed up over 10 epochs
+    Variant("candidate", "combined", {"encoder_norm": "auto"},
+            fusion_options={"tensor": {"output_dim": None}, "low-rank": {}, "early": {}, "dynamic": {"penalty_warmup": 10}}),
 ]
 UNIMODAL = Variant("image-only", "(threshold)")
 
@@ -99,7 +106,8 @@ def train(work: Path, data_dir: Path, variant: Variant, fusion: str, seed: int, 
         return out
     settings = {**BASE, **variant.changes}
     options = [f"{k}={json.dumps(v)}" for k, v in settings.items()]
-    options += [f"{k}={json.dumps(v)}" for k, v in variant.fusion_options.get(fusion, {}).items()]
+    fusion_options = {**BASE_FUSION_OPTIONS.get(fusion, {}), **variant.fusion_options.get(fusion, {})}
+    options += [f"{k}={json.dumps(v)}" for k, v in fusion_options.items()]
     command = [sys.executable, "-m", "polymodal", "train", "--dataset", "avmnist", "--data-dir", str(data_dir),
                "--fusion", "unimodal" if variant is UNIMODAL else fusion, "--seed", str(seed),
                "--epochs", str(epochs), "--patience", str(epochs), "--out", str(out)]

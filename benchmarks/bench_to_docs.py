@@ -51,7 +51,13 @@ def main() -> int:
                         help="only (re)write the section from the results already in --out, finished or not")
     parser.add_argument("--timing-seeds", default=None,
                         help="e.g. 0: report times from these seeds only (those run on an otherwise idle machine)")
+    parser.add_argument("--doc", type=Path, default=DOC, help="the Markdown file to write the section into")
+    parser.add_argument("--section", default=None, help="the section's marker name (default: the data set)")
+    parser.add_argument("--machine", default=None, help="the sentence on where the runs were made "
+                        "(default: this machine, shared, 2 cores)")
+    parser.add_argument("--shown-command", default=None, help="the bench command to show (default: the one run)")
     args, extra = parser.parse_known_args()
+    section = args.section or args.dataset
     out = args.out or ROOT / "runs" / f"bench-{args.dataset}"
     if not args.no_run:
         bench_args = ["bench", "--dataset", args.dataset, "--out", str(out), *extra]
@@ -72,28 +78,32 @@ def main() -> int:
                    + "Fusions missing from the table have not run yet.\n\n")
     figs = {}
     for key, encoded in figures(results).items():
-        figs[key] = ROOT / "docs" / "figures" / f"bench-{args.dataset}-{key}.png"
+        figs[key] = ROOT / "docs" / "figures" / f"bench-{section}-{key}.png"
         png = base64.b64decode(encoded)
         atomic_write(figs[key], lambda tmp, png=png: tmp.write_bytes(png))
-    links = " ".join(f"![{key}]({path.relative_to(DOC.parent).as_posix()})" for key, path in figs.items())
+    links = " ".join(f"![{key}]({path.relative_to(args.doc.resolve().parent).as_posix()})" for key, path in figs.items())
     notes = routing_notes(results)
-    shown = " ".join(shlex.quote(a) for a in ["polymodal", "bench", "--dataset", args.dataset, *extra])
+    shown = args.shown_command or " ".join(shlex.quote(a) for a in ["polymodal", "bench", "--dataset", args.dataset, *extra])
+    shown_flags = ("--machine", "--shown-command")  # their long texts are in the section itself
+    argv = sys.argv[1:]
+    recorded = " ".join(shlex.quote(a) for i, a in enumerate(argv)
+                        if a not in shown_flags and (i == 0 or argv[i - 1] not in shown_flags))
     body = (
         f"### {args.dataset}\n\n"
         f"Command: `{shown}` (seeds {', '.join(map(str, results['seeds']))}; accuracy: mean ± s.d. over seeds, "
         + (f"times: median over seed(s) {args.timing_seeds} only, run on an otherwise idle machine while the other seeds "
            "shared it; "
            if args.timing_seeds else "times: median; ")
-        + f"recorded with `python benchmarks/bench_to_docs.py --dataset {args.dataset} "
-        f"{' '.join(extra + (['--timing-seeds', args.timing_seeds] if args.timing_seeds else []))}`)\n"
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, shared, 2 cores; timings are indicative.\n\n"
+        + f"recorded with `python benchmarks/bench_to_docs.py {recorded}`)\n"
+        + (f"{args.machine}\n\n" if args.machine else
+           f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, shared, 2 cores; timings are indicative.\n\n")
         + partial
         + markdown_table(results)
         + (f"\n{notes}" if notes else "")
         + f"\n{fusion_verdict(results)}\n\n{links}\n"
     )
-    text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n"
-    atomic_write_text(DOC, replace_section(text, f"bench:{args.dataset}", body))
+    text = args.doc.read_text() if args.doc.is_file() else "# Benchmarks\n"
+    atomic_write_text(args.doc, replace_section(text, f"bench:{section}", body))
     print(markdown_table(results))
     print(fusion_verdict(results))
     return 0

@@ -115,7 +115,7 @@ def _dynamic(context: BuildContext) -> MultimodalModel:
 def _heterogeneity_aware(context: BuildContext) -> MultimodalModel:
     config = context.config
     return build_heterogeneity_aware_model(context.specs, config.embed_dim, config.hidden_dim, config.dropout,
-                                           context.make_head, config.fusion_options)
+                                           context.make_head, config.fusion_options, norm=config.encoder_norm)
 
 
 def _fusion_class(name: str) -> Callable[[], type[Fusion]]:

@@ -77,3 +77,23 @@ def test_options_and_parameter_count():
         DynamicFusion(DIMS, 5, train_gate="gumbel")
     with pytest.raises(ConfigError, match="penalty must be >= 0"):
         DynamicFusion(DIMS, 5, penalty=-1)
+
+
+@pytest.mark.parametrize("epoch,share", [(0, 0.0), (2, 0.5), (4, 1.0), (9, 1.0)])
+def test_the_penalty_warms_up_linearly_over_the_first_epochs(epoch, share):
+    torch.manual_seed(0)
+    f = DynamicFusion(DIMS, 5, branches=BRANCHES, penalty=0.3, penalty_warmup=4).train()
+    x = {m: torch.randn(6, d) for m, d in DIMS.items()}
+    f.start_epoch(epoch)
+    f(x)
+    g = torch.softmax(f.gate(x["a"]), -1)
+    torch.testing.assert_close(f.auxiliary_loss(), 0.3 * share * (g * f.costs).sum(-1).mean())
+
+
+def test_without_a_reported_epoch_or_warm_up_the_penalty_is_full():
+    assert DynamicFusion(DIMS, 5, penalty=0.3).current_penalty == 0.3  # a user's own loop
+    f = DynamicFusion(DIMS, 5, penalty=0.3, penalty_warmup=0)
+    f.start_epoch(0)
+    assert f.current_penalty == 0.3
+    with pytest.raises(ConfigError, match="penalty_warmup must be an int >= 0"):
+        DynamicFusion(DIMS, 5, penalty_warmup=-1)

@@ -60,13 +60,36 @@ def test_encoder_style_reaches_every_default_encoder():
 
 def test_tensor_fusion_without_projection_feeds_the_whole_tensor_to_the_head():
     model = build_model(ModelConfig(MODALITIES, 10, "tensor", fusion_options={"output_dim": None}))
-    assert model.fusion.output_dim == 65 * 65
+    assert model.fusion.output_dim == 65 * 65 and model.fusion.projection is None
     assert model.head[0].in_features == 65 * 65
     assert build_model(ModelConfig(MODALITIES, 10, "tensor")).head[0].in_features == 64
 
 
+def test_a_head_too_large_to_build_is_a_clear_error():
+    views = [{"name": f"v{i}", "kind": "vector", "shape": [8]} for i in range(5)]  # embedded to 64 each
+    config = ModelConfig(views[:4], 10, "tensor", fusion_options={"output_dim": None})
+    with pytest.raises(ConfigError, match=rf"the head would read 17,850,625 fused features with "
+                                          rf"{17_850_625 * config.hidden_dim:,} weights; .* output_dim=64"):
+        build_model(config)  # 65**4 features into the head's first layer
+    with pytest.raises(ConfigError, match="unprojected tensor would have 1,160,290,625 features"):
+        build_model(ModelConfig(views, 10, "tensor", fusion_options={"output_dim": None}))
+
+
+def test_auto_normalisation_reaches_convolutions_only():
+    config = dict(encoder_norm="auto")
+    model = build_model(ModelConfig(MODALITIES, 10, "early", **config))
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.encoders["image"].modules()) == 2
+    assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.LayerNorm)) for m in model.encoders["v"].modules())
+    raw = build_model(ModelConfig(MODALITIES, 10, "raw", **config))  # the patch tokenizers' convolution too
+    assert isinstance(raw.encoders["image"].norm, torch.nn.BatchNorm2d)
+    aware = build_model(ModelConfig(MODALITIES, 10, "heterogeneity-aware", **config))
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in aware.encoders["image"].modules()) == 2
+    plain = build_model(ModelConfig(MODALITIES, 10, "raw"))  # the default: no normalisation anywhere
+    assert plain.encoders["image"].norm is None
+
+
 @pytest.mark.parametrize("kwargs,message", [
-    ({"encoder_norm": "group"}, "encoder_norm: 'group' is unknown; choose from none, batch, layer"),
+    ({"encoder_norm": "group"}, "encoder_norm: 'group' is unknown; choose from auto, none, batch, layer"),
     ({"init": "orthogonal"}, "init: 'orthogonal' is unknown; choose from torch, xavier, kaiming"),
     ({"encoder_final_relu": "yes"}, "encoder_final_relu: 'yes' must be true or false"),
 ])

@@ -78,3 +78,10 @@ def test_without_normalisation_the_layers_keep_their_checkpoint_keys():
     keys = list(LeNetEncoder((1, 28, 28), 8).state_dict())
     assert keys == ["features.0.weight", "features.0.bias", "features.3.weight", "features.3.bias",
                     "head.1.weight", "head.1.bias"]
+
+
+def test_auto_normalisation_is_batch_norm_after_convolutions_and_none_after_linear_layers():
+    """The candidate recipe of docs/avmnist_recipe.md: MultiBench's LeNets carry BatchNorm, its MLPs none."""
+    lenet = LeNetEncoder((1, 112, 112), 8, norm="auto")
+    assert [type(m) for m in lenet.features if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)] == [torch.nn.BatchNorm2d] * 4
+    assert list(MLPEncoder(6, 4, norm="auto").state_dict()) == list(MLPEncoder(6, 4).state_dict())

@@ -49,3 +49,24 @@ def test_validating_inside_the_module_equals_lightnings_validation_loop(digits, 
     assert [e for e, _, _ in got] == [0, 1, 2] == [e for e, _, _ in expected]
     for (_, acc, loss), (_, acc0, loss0) in zip(got, expected):
         assert acc == acc0 and abs(loss - loss0) < 1e-6
+
+
+def test_the_module_reports_each_training_epoch_to_the_fusion(digits, tmp_path):
+    """Dynamic fusion's penalty warm-up reads the epoch the loop reports, resumed runs included."""
+    import lightning as L
+
+    from polymodal.models.build import ModelConfig
+    from polymodal.training.module import ClassificationModule
+    from polymodal.training.pipeline import TrainConfig, quiet_lightning, train_module
+
+    seen = []
+
+    class Record(L.Callback):
+        def on_train_epoch_end(self, trainer, module):
+            seen.append((module.model.fusion.epoch, module.model.fusion.current_penalty))
+
+    quiet_lightning()
+    module = ClassificationModule(ModelConfig.for_dataset(digits, "dynamic", fusion_options={"penalty_warmup": 2}).to_dict())
+    train_module(module, digits, TrainConfig(epochs=3, patience=10, accelerator="cpu"), tmp_path, monitor="val_acc",
+                 progress_bar=False, callbacks=[Record()])
+    assert seen == [(0, 0.0), (1, 0.025), (2, 0.05)]

@@ -40,7 +40,9 @@ class ModalityKind:
         integer: samples are integer ids (stored as int64), not floats.
         encoder: ``(spec, out_dim, hidden_dim, dropout, sequence_encoder, *, norm, final_relu) ->
             module (B, ...) -> (B, out_dim)`` (see :func:`polymodal.models.encoders.make_encoder`).
-        tokenizer: ``(spec, dim) -> module (B, ...) -> (B, T, dim)`` tokens (a :class:`Padded` for padded kinds).
+        tokenizer: ``(spec, dim, *, norm) -> module (B, ...) -> (B, T, dim)`` tokens (a :class:`Padded`
+            for padded kinds); ``norm`` (:data:`~polymodal.models.encoders.EncoderNorm`) is for the
+            kinds whose tokenizer has a convolution, the others ignore it.
         description: one line for the docs and ``polymodal data info``.
     """
 
@@ -128,25 +130,25 @@ def _text(spec: "ModalitySpec", out_dim: int, hidden_dim: int, dropout: float, s
     return TokenSequenceEncoder(int(spec.options["vocab_size"]), inner, hidden_dim)
 
 
-def _vector_tokens(spec: "ModalitySpec", dim: int) -> "nn.Module":
+def _vector_tokens(spec: "ModalitySpec", dim: int, **style: Any) -> "nn.Module":
     from polymodal.models.tokenizers import VectorTokenizer
 
     return VectorTokenizer(spec.shape[0], dim)
 
 
-def _patch_tokens(spec: "ModalitySpec", dim: int) -> "nn.Module":
+def _patch_tokens(spec: "ModalitySpec", dim: int, **style: Any) -> "nn.Module":
     from polymodal.models.tokenizers import PatchTokenizer
 
-    return PatchTokenizer(spec.shape, dim)  # type: ignore[arg-type]
+    return PatchTokenizer(spec.shape, dim, **style)  # type: ignore[arg-type]
 
 
-def _step_tokens(spec: "ModalitySpec", dim: int) -> "nn.Module":
+def _step_tokens(spec: "ModalitySpec", dim: int, **style: Any) -> "nn.Module":
     from polymodal.models.tokenizers import StepTokenizer
 
     return StepTokenizer(spec.shape[1], dim)
 
 
-def _text_tokens(spec: "ModalitySpec", dim: int) -> "nn.Module":
+def _text_tokens(spec: "ModalitySpec", dim: int, **style: Any) -> "nn.Module":
     from polymodal.models.tokenizers import TextTokenizer
 
     return TextTokenizer(int(spec.options["vocab_size"]), dim)

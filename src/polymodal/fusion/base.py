@@ -87,6 +87,10 @@ class Fusion(nn.Module, ABC):
         """A term to add to the training loss after a forward pass (e.g. a resource penalty), or ``None``."""
         return None
 
+    def start_epoch(self, epoch: int) -> None:
+        """Called by the training loop before each training epoch (counted from 0), for fusions
+        whose training follows a schedule (dynamic fusion's penalty warm-up); nothing by default."""
+
     def check_inputs(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Validate the modality dict: every declared key present, same batch size, right feature size.
 

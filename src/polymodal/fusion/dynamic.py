@@ -28,8 +28,14 @@ class DynamicFusion(Fusion):
     measured FLOPs with :meth:`set_costs`).
 
     * Training: gate probabilities ``p = softmax(s / T)``; :meth:`auxiliary_loss` returns the
-      resource penalty ``lambda * mean_batch(sum_k p_k c_k)`` (the expected cost) to add to the
-      task loss. With ``train_gate="soft"`` (default) the branches are blended,
+      resource penalty ``lambda_e * mean_batch(sum_k p_k c_k)`` (the expected cost) to add to the
+      task loss. The penalty warms up linearly over the first ``penalty_warmup`` epochs,
+      ``lambda_e = lambda * min(1, e / penalty_warmup)`` in epoch ``e`` (from 0, as the training
+      loop reports it through :meth:`start_epoch`; full ``lambda`` when no loop reports epochs).
+      Without the warm-up the penalty routes every example to the cheap branch before the
+      expensive one has learned its extra modality, and that branch then never learns it (the
+      greedy-learner failure of ``docs/avmnist_recipe.md``); DynMM trains its experts before
+      the gate for the same reason. With ``train_gate="soft"`` (default) the branches are blended,
       ``z = sum_k p_k F_k``; with ``train_gate="hard"`` the forward pass uses a one-hot
       straight-through Gumbel-softmax sample of ``p`` (each branch then trains alone, as it
       runs at inference) and the backward pass the soft gates' gradient.
@@ -43,6 +49,7 @@ class DynamicFusion(Fusion):
         output_dim: size of ``z``.
         branches: modality subsets, cheapest first; default ``[[first modality], all]``.
         penalty: ``lambda >= 0``.
+        penalty_warmup: epochs over which the penalty rises linearly from 0 to ``lambda`` (0: none).
         temperature: gate temperature ``T > 0``.
         train_gate: ``"soft"`` (blend) or ``"hard"`` (straight-through) in training.
 
@@ -53,7 +60,8 @@ class DynamicFusion(Fusion):
     min_modalities = 2
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int, branches: Sequence[Sequence[str]] | None = None,
-                 penalty: float = 0.05, temperature: float = 1.0, train_gate: str = "soft") -> None:
+                 penalty: float = 0.05, temperature: float = 1.0, train_gate: str = "soft",
+                 penalty_warmup: int = 0) -> None:
         super().__init__(input_dims, output_dim)
         names = list(self.input_dims)
         branches = [list(b) for b in (branches if branches is not None else [names[:1], names])]
@@ -70,7 +78,11 @@ class DynamicFusion(Fusion):
             raise ConfigError(f"penalty must be >= 0 and temperature > 0, got {penalty!r} and {temperature!r}")
         if train_gate not in ("hard", "soft"):
             raise ConfigError(f"train_gate must be 'hard' or 'soft', got {train_gate!r}")
+        if isinstance(penalty_warmup, bool) or not isinstance(penalty_warmup, int) or penalty_warmup < 0:
+            raise ConfigError(f"penalty_warmup must be an int >= 0 (epochs), got {penalty_warmup!r}")
         self.branches, self.penalty, self.temperature = branches, float(penalty), float(temperature)
+        self.penalty_warmup = penalty_warmup
+        self.epoch: int | None = None  # set by the training loop (start_epoch)
         self.train_gate = train_gate
         self.branch_fusions = nn.ModuleList(
             ConcatFusion({m: self.input_dims[m] for m in b}, output_dim) for b in branches
@@ -95,10 +107,21 @@ class DynamicFusion(Fusion):
         """``(B, K)`` branch scores from the shared modalities."""
         return self.gate(torch.cat([shared[m] for m in self.shared], dim=-1))
 
+    def start_epoch(self, epoch: int) -> None:
+        """Record the training epoch (from 0) for the penalty warm-up."""
+        self.epoch = int(epoch)
+
+    @property
+    def current_penalty(self) -> float:
+        """``lambda_e``: the penalty of the current epoch (``lambda`` when no epoch was reported)."""
+        if self.epoch is None or self.penalty_warmup == 0:
+            return self.penalty
+        return self.penalty * min(1.0, self.epoch / self.penalty_warmup)
+
     def auxiliary_loss(self) -> torch.Tensor | None:
-        """``lambda * expected cost`` of the last training forward pass, else ``None``."""
+        """``lambda_e * expected cost`` of the last training forward pass, else ``None``."""
         cost, self._expected_cost = self._expected_cost, None
-        return None if cost is None else self.penalty * cost
+        return None if cost is None else self.current_penalty * cost
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         if not self.training:

@@ -29,8 +29,9 @@ FusionFactory = Callable[..., Fusion]
 
 def _sized(cls: Callable[..., Fusion], **defaults: Any) -> FusionFactory:
     """Factory of a fusion whose output size is ``hidden_dim`` unless an ``output_dim`` option says
-    otherwise: ``cls(dims, output_dim=hidden_dim, **defaults, **options)`` (tensor fusion takes
-    ``output_dim=None``: no projection, the head reads the whole tensor)."""
+    otherwise: ``cls(dims, output_dim=hidden_dim, **defaults, **options)``; the option
+    ``output_dim=None`` means no projection where the fusion allows it (tensor fusion, as in
+    MultiBench: the head reads the whole tensor; ``docs/avmnist_recipe.md``)."""
     return lambda dims, hidden_dim, num_classes, **kw: cls(dims, **{"output_dim": hidden_dim, **defaults, **kw})
 
 

@@ -47,7 +47,8 @@ class TensorFusion(Fusion):
         inputs ``{name: (B, d_m)}`` -> ``(B, output_dim)`` (or ``(B, prod_m (d_m + 1))``).
 
     Raises:
-        ConfigError: the projection would exceed 50 million parameters (use low-rank fusion).
+        ConfigError: the projection would exceed 50 million parameters, or, without projection,
+            ``t`` 50 million features (use low-rank fusion).
     """
 
     min_modalities = 2
@@ -59,6 +60,11 @@ class TensorFusion(Fusion):
             raise ConfigError(
                 f"input_dims {self.input_dims}: tensor fusion would need {self.tensor_size * output_dim:,} weights "
                 f"(prod(d_m + 1) x output_dim); use low-rank fusion or smaller embeddings"
+            )
+        if output_dim is None and self.tensor_size > MAX_TENSOR_PARAMETERS:
+            raise ConfigError(
+                f"input_dims {self.input_dims}: the unprojected tensor would have {self.tensor_size:,} features "
+                f"(prod(d_m + 1)); use low-rank fusion or smaller embeddings"
             )
         self.projection = nn.Linear(self.tensor_size, output_dim) if output_dim is not None else None
         self.output_dim = output_dim if output_dim is not None else self.tensor_size

@@ -62,8 +62,9 @@ class ModelConfig:
         sequence_encoder: encoder of sequence and text modalities, ``"gru"``, ``"cnn"`` or
             ``"transformer"`` (see :mod:`polymodal.models.sequence_encoders`); ``None`` for the
             kind's default (GRU for sequences, Transformer for text).
-        encoder_norm: normalisation inside the MLP and LeNet encoders, ``none``, ``batch`` or
-            ``layer`` (see :mod:`polymodal.models.encoders`).
+        encoder_norm: normalisation inside the MLP and LeNet encoders and the patch tokenizers,
+            ``auto`` (batch norm after convolutions, none after linear layers), ``none``,
+            ``batch`` or ``layer`` (see :mod:`polymodal.models.encoders`).
         encoder_final_relu: end every MLP and LeNet embedding with a ReLU.
         init: weight initialisation, see :data:`Init`.
     """
@@ -123,8 +124,19 @@ class ModelConfig:
         return cls(**{**BEFORE_RECIPE_FIELDS, **data})
 
 
+#: The most weights the first layer of a head may have (an unprojected tensor fusion of many modalities exceeds it).
+MAX_HEAD_WEIGHTS = 50_000_000
+
+
 def mlp_head(in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> nn.Sequential:
-    """``(B, in_dim) -> (B, num_classes)``: linear, ReLU, dropout, linear."""
+    """``(B, in_dim) -> (B, num_classes)``: linear, ReLU, dropout, linear.
+
+    Raises:
+        ConfigError: the first layer would have more than :data:`MAX_HEAD_WEIGHTS` weights.
+    """
+    if in_dim * hidden_dim > MAX_HEAD_WEIGHTS:
+        raise ConfigError(f"the head would read {in_dim:,} fused features with {in_dim * hidden_dim:,} weights; "
+                          "use a smaller fused size (low-rank fusion, or tensor fusion with --option output_dim=64)")
     return nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden_dim, num_classes))
 
 
@@ -162,7 +174,7 @@ def input_layers(config: "ModelConfig", specs: Sequence[ModalitySpec], reads: st
     encoder), ``"tokens"`` (patch tokenizers of the raw input) or ``"inputs"`` (none: its builder
     makes them)."""
     if reads == "tokens":
-        return {s.name: make_tokenizer(s, config.embed_dim) for s in specs}
+        return {s.name: make_tokenizer(s, config.embed_dim, config.encoder_norm) for s in specs}
     if reads == "embeddings":
         return {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout, config.sequence_encoder,
                                      norm=config.encoder_norm, final_relu=config.encoder_final_relu)

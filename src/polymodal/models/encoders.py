@@ -3,8 +3,10 @@
 The encoders of vectors (MLP) and of images and spectrograms (LeNet) share two choices of the
 training recipe: a normalisation after each hidden linear or convolution layer (``norm``:
 ``"none"``, ``"batch"`` or ``"layer"``; layer norm of a convolution normalises each example over
-its channels and positions, ``GroupNorm`` with one group) and whether the embedding ends with a
-ReLU (``final_relu``).
+its channels and positions, ``GroupNorm`` with one group; ``"auto"`` is batch norm after
+convolutions and none after linear layers, as in MultiBench's AV-MNIST LeNets and MLPs, the
+candidate default of ``docs/avmnist_recipe.md``, which lets joint training learn the slower
+modality) and whether the embedding ends with a ReLU (``final_relu``).
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from typing import Literal, get_args
 import torch
 from torch import Tensor, nn
 
-EncoderNorm = Literal["none", "batch", "layer"]
+EncoderNorm = Literal["auto", "none", "batch", "layer"]
 ENCODER_NORMS: tuple[str, ...] = get_args(EncoderNorm)
 
 
 def norm_layers(norm: EncoderNorm, channels: int, spatial: bool) -> list[nn.Module]:
     """The normalisation ``norm`` of ``channels`` features, ``(B, C)`` or, if ``spatial``,
     ``(B, C, H, W)``, as a list of layers to splice in: empty for ``none``, so that the layers of
-    an encoder without normalisation keep the indices (and checkpoint keys) they always had."""
+    an encoder without normalisation keep the indices (and checkpoint keys) they always had.
+    ``auto`` is ``batch`` for ``spatial`` (convolution) features and ``none`` otherwise."""
+    if norm == "auto":
+        norm = "batch" if spatial else "none"
     if norm == "batch":
         return [nn.BatchNorm2d(channels) if spatial else nn.BatchNorm1d(channels)]
     if norm == "layer":

@@ -30,7 +30,7 @@ from polymodal.checks import positive_int
 from polymodal.data.dataset import ModalitySpec
 from polymodal.errors import ConfigError
 from polymodal.fusion.grouped_pairs import GroupedPairFusion
-from polymodal.models.encoders import LeNetEncoder
+from polymodal.models.encoders import EncoderNorm, LeNetEncoder
 from polymodal.models.multimodal import MultimodalModel
 
 HETEROGENEITY_AWARE = "heterogeneity-aware"
@@ -49,11 +49,12 @@ class ProjectedEncoder(nn.Module):
         return self.trunk(self.projection(x))
 
 
-def input_projection(spec: ModalitySpec, hidden_dim: int) -> nn.Module:
-    """``(B, *shape) -> (B, hidden_dim)``: the first, modality-specific layer(s) of the default encoder."""
+def input_projection(spec: ModalitySpec, hidden_dim: int, norm: EncoderNorm = "none") -> nn.Module:
+    """``(B, *shape) -> (B, hidden_dim)``: the first, modality-specific layer(s) of the default encoder
+    (``norm`` after its convolutions, see :func:`~polymodal.models.encoders.norm_layers`)."""
     if spec.kind == "vector":
         return nn.Linear(spec.shape[0], hidden_dim)
-    lenet = LeNetEncoder(spec.shape, hidden_dim)  # type: ignore[arg-type]
+    lenet = LeNetEncoder(spec.shape, hidden_dim, norm=norm)  # type: ignore[arg-type]
     return nn.Sequential(lenet.features, lenet.head[0], lenet.head[1])
 
 
@@ -149,14 +150,16 @@ def resolve_options(options: dict[str, Any], names: Sequence[str]) -> dict[str, 
 
 
 def build_heterogeneity_aware_model(specs: Sequence[ModalitySpec], embed_dim: int, hidden_dim: int, dropout: float,
-                                    make_head: Callable[[int], nn.Module], options: dict[str, Any]) -> MultimodalModel:
-    """Projections per modality, trunks per group, :class:`GroupedPairFusion` and a head (module doc)."""
+                                    make_head: Callable[[int], nn.Module], options: dict[str, Any],
+                                    norm: EncoderNorm = "none") -> MultimodalModel:
+    """Projections per modality (``norm`` after their convolutions), trunks per group,
+    :class:`GroupedPairFusion` and a head (module doc)."""
     names = [s.name for s in specs]
     opts = resolve_options(options, names)
     trunks = {}
     for group in opts["groups"]:
         trunk = make_trunk(hidden_dim, embed_dim, dropout, opts["trunk_layers"])
         trunks.update({m: trunk for m in group})
-    encoders = {s.name: ProjectedEncoder(input_projection(s, hidden_dim), trunks[s.name], embed_dim) for s in specs}
+    encoders = {s.name: ProjectedEncoder(input_projection(s, hidden_dim, norm), trunks[s.name], embed_dim) for s in specs}
     fusion = GroupedPairFusion({m: embed_dim for m in names}, opts["pair_groups"], hidden_dim)
     return MultimodalModel(encoders, fusion, make_head(fusion.output_dim))

@@ -64,6 +64,10 @@ class MultimodalModel(nn.Module):
         """The fusion's extra training-loss term for the last forward pass (see :meth:`Fusion.auxiliary_loss`)."""
         return self.fusion.auxiliary_loss()
 
+    def start_epoch(self, epoch: int) -> None:
+        """Tell the fusion that training epoch ``epoch`` (from 0) begins (see :meth:`Fusion.start_epoch`)."""
+        self.fusion.start_epoch(epoch)
+
     def encode(self, inputs: Mapping[str, torch.Tensor], presence: Presence | None = None) -> dict[str, torch.Tensor]:
         """Embed every modality: ``{m: (B, *shape_m)} -> {m: (B, d_m)}``; absent ones filled as ``presence`` says."""
         return self.encode_with_masks(inputs, presence)[0]

@@ -11,6 +11,7 @@ from polymodal.data.dataset import ModalitySpec
 from polymodal.data.kinds import get_kind
 from polymodal.data.padded import Padded
 from polymodal.errors import ConfigError
+from polymodal.models.encoders import norm_layers
 
 #: Patches per side that :class:`PatchTokenizer` aims for by default (7 x 7 = 49 tokens).
 PATCHES_PER_SIDE = 7
@@ -26,9 +27,11 @@ class PatchTokenizer(nn.Module):
         in_shape: ``(C, H, W)``.
         dim: token size.
         patch: patch side ``p`` (default: ``ceil(max(H, W) / 7)``).
+        norm: normalisation of the patch embeddings over the batch and the patches (the
+            encoders' ``norm``, :func:`~polymodal.models.encoders.norm_layers`; ``auto``: batch norm).
     """
 
-    def __init__(self, in_shape: tuple[int, int, int], dim: int, patch: int | None = None) -> None:
+    def __init__(self, in_shape: tuple[int, int, int], dim: int, patch: int | None = None, norm: str = "none") -> None:
         super().__init__()
         c, h, w = in_shape
         self.patch = patch or math.ceil(max(h, w) / PATCHES_PER_SIDE)
@@ -36,14 +39,19 @@ class PatchTokenizer(nn.Module):
             raise ConfigError(f"patch must be a positive int, got {patch!r}")
         self.pad = (0, -w % self.patch, 0, -h % self.patch)
         self.embed = nn.Conv2d(c, dim, self.patch, stride=self.patch)
+        norms = norm_layers(norm, dim, spatial=True)  # type: ignore[arg-type]
+        # None registers no module: the checkpoint keys of an unnormalised tokenizer stay as they were
+        self.norm: nn.Module | None = norms[0] if norms else None
         n_tokens = math.ceil(h / self.patch) * math.ceil(w / self.patch)
         self.positions = nn.Parameter(torch.randn(n_tokens, dim) * 0.02)
         self.out_dim = dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, T, dim)``."""
-        x = nn.functional.pad(x, self.pad)
-        return self.embed(x).flatten(2).transpose(1, 2) + self.positions
+        x = self.embed(nn.functional.pad(x, self.pad))
+        if self.norm is not None:
+            x = self.norm(x)
+        return x.flatten(2).transpose(1, 2) + self.positions
 
 
 class VectorTokenizer(nn.Module):
@@ -89,7 +97,8 @@ class TextTokenizer(StepTokenizer):
         super().__init__(0, dim, nn.Embedding(vocab_size, dim, padding_idx=0))
 
 
-def make_tokenizer(spec: ModalitySpec, dim: int) -> nn.Module:
+def make_tokenizer(spec: ModalitySpec, dim: int, norm: str = "none") -> nn.Module:
     """The tokenizer of the modality's kind (see :mod:`polymodal.data.kinds`): patches for images
-    and spectrograms, one token for vectors, one per step or token for sequences and text."""
-    return get_kind(spec.kind, spec.name).tokenizer(spec, dim)
+    and spectrograms (normalised by ``norm``), one token for vectors, one per step or token for
+    sequences and text."""
+    return get_kind(spec.kind, spec.name).tokenizer(spec, dim, norm=norm)

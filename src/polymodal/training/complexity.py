@@ -40,6 +40,7 @@ class PeakMemory:
 
     def __enter__(self) -> "PeakMemory":
         if self.device.type == "cuda":
+            torch.empty(0, device=self.device)  # the allocator's statistics exist once it has been used
             torch.cuda.reset_peak_memory_stats(self.device)
             self.method = "cuda_max_allocated"
         else:

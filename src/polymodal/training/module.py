@@ -99,6 +99,9 @@ class ClassificationModule(EpochMeans):
         """Whether :meth:`validate_each_epoch` was called (then train without a validation loader)."""
         return self._validation is not None
 
+    def on_train_epoch_start(self) -> None:
+        self.model.start_epoch(self.current_epoch)  # e.g. dynamic fusion's penalty warm-up
+
     def on_train_epoch_end(self) -> None:
         metrics = self.epoch_means()  # the training losses
         if self.balancer is not None:

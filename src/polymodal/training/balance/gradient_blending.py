@@ -101,7 +101,7 @@ class GradientBlendingBalancer(Balancer):
             if kept.any():
                 train = per_example[kept].mean()
                 total = total + self.weights[k] * train
-                sums[0] += float(train) * int(kept.sum())
+                sums[0] += float(train.detach()) * int(kept.sum())
                 sums[1] += int(kept.sum())
             if held.any():
                 sums[2] += float(per_example[held].detach().sum())

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The training runs behind issue 20's tables, as independent processes run N at a time.
+#
+#   bash benchmarks/issue20_runs.sh DATA_DIR [JOBS] [SECONDS]
+#
+# Every line of the job list is one `polymodal bench` (one seed, a few fusions: its own --out)
+# or one `polymodal train`; they run in the list's order, JOBS at a time (default: the cores),
+# each with one PyTorch thread, for at most SECONDS (default: no limit; a run cut off resumes
+# from its checkpoint when the script is started again). Lightning's default accelerator is
+# `auto`: on a machine with a GPU every run uses it. benchmarks/merge_bench.py then merges the
+# sub-benches of each table into one results.json for benchmarks/bench_to_docs.py --no-run and
+# benchmarks/balance_table.py.
+set -u
+DATA=${1:?usage: issue20_runs.sh DATA_DIR [JOBS] [SECONDS]}
+JOBS=${2:-$(nproc)}
+LIMIT=${3:-0}
+W=runs/issue20
+mkdir -p $W/logs
+export POLYMODAL_THREADS=1 POLYMODAL_PROGRESS=0
+PM="python3 -m polymodal"
+SEEDS="0 1 2"
+ZOO_GROUPS="early,late,additive multiplicative,bilinear,tensor low-rank,polynomial,gated gated-hard,modality-shift,mixture mixture-hard,dynamic,nonlinear transformer,cross-modal-transformer,raw"
+BALANCED="tensor low-rank dynamic late early gated"
+METHODS=none,gblend,ogm,agm,pmr,mmpareto,warmstart
+
+jobs() {
+  # 1. the AV-MNIST zoo with the default recipe, seed by seed
+  for s in $SEEDS; do for g in $ZOO_GROUPS; do
+    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $g --seeds $s --split-seed 0 --out $W/zoo/s$s-${g//,/_}"
+  done; done
+  # 2. alternatives to the defaults for the fusions with the hardest targets
+  for s in $SEEDS; do
+    t="$PM train --dataset avmnist --data-dir $DATA --seed $s"
+    echo "$t --fusion tensor --option embed_dim=32 --out $W/variants/tensor-embed32-s$s"
+    echo "$t --fusion low-rank --option rank=16 --out $W/variants/low-rank-rank16-s$s"
+    echo "$t --fusion tensor --optimizer sgd --lr 0.01 --grad-clip 8 --out $W/variants/tensor-sgd-s$s"
+    echo "$t --fusion dynamic --option penalty_warmup=20 --out $W/variants/dynamic-warmup20-s$s"
+    echo "$t --fusion dynamic --option penalty=0 --out $W/variants/dynamic-penalty0-s$s"
+    echo "$t --fusion raw --option encoder_norm=layer --out $W/variants/raw-layernorm-s$s"
+  done
+  # 3. balanced learning on AV-MNIST: each fusion with every method, seed by seed
+  for s in $SEEDS; do for f in $BALANCED; do
+    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $f --balance $METHODS --seeds $s --split-seed 0 --out $W/balance-avmnist/s$s-$f"
+  done; done
+}
+
+jobs > $W/jobs.txt
+echo "$(wc -l < $W/jobs.txt) jobs, $JOBS at a time"
+run() { local n; n=$(echo "$1" | md5sum | cut -c1-8); echo "start $n: $1"; bash -c "$1" > $W/logs/$n.log 2>&1; echo "done $n ($?): $1"; }
+export -f run; export W
+if [ "$LIMIT" -gt 0 ]; then
+  timeout "$LIMIT" xargs -P "$JOBS" -d '\n' -I{} bash -c 'run "$@"' _ {} < $W/jobs.txt
+else
+  xargs -P "$JOBS" -d '\n' -I{} bash -c 'run "$@"' _ {} < $W/jobs.txt
+fi
