@@ -66,7 +66,7 @@ BalanceOpt = typer.Option(None, "--balance", help="Balanced multimodal learning:
                           "bench takes a comma-separated list and trains each fusion with each.")
 BalanceOptionOpt = typer.Option(None, "--balance-option", help="KEY=VALUE option of the --balance method, e.g. "
                                 "alpha=0.5 (gblend: super_epoch, holdout; ogm: alpha, noise, start_epoch, end_epoch; "
-                                "agm: alpha, clip; pmr: alpha, momentum; mmpareto: boost; warmstart: epochs; umt: "
+                                "agm: alpha, clip; pmr: alpha, momentum, entropy, entropy_epochs; mmpareto: boost; warmstart: epochs; umt: "
                                 "teacher_epochs, weight); repeatable. In a bench of several methods, scope it: "
                                 "agm.alpha=0.5.")
 SequenceEncoderOpt = typer.Option(None, "--sequence-encoder", help="Encoder of sequence and text modalities: gru, cnn or transformer (default: gru for sequences, transformer for text).")

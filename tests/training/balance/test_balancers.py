@@ -1,5 +1,7 @@
 """The balancers that train extra heads or prototypes, each step against its rule computed apart."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -128,3 +130,20 @@ def test_umt_trains_teachers_first_then_distils_them():
         targets = {m: balancer.teachers[m](x[m]) for m in x}
     distill = sum(float(((e[m] - targets[m]) ** 2).mean()) for m in x)
     assert float(loss) == pytest.approx(float(fused) + 10.0 * distill, rel=1e-5)
+
+
+@pytest.mark.parametrize("epoch,applies", [(0, True), (1, True), (2, False)])
+def test_pmr_entropy_regularisation_rewards_the_leading_modalitys_spread_in_its_first_epochs(epoch, applies):
+    model, x, y = _setup(1)
+    plain, per = PMRBalancer(model, 3, alpha=0.6), PMRBalancer(model, 3, alpha=0.6, entropy=0.2, entropy_epochs=2)
+    for b in (plain, per):
+        _step(model, b, x, y)  # the first batch sets the prototypes
+    e = {m: v.detach() for m, v in model.encode(x).items()}
+    scores, entropy = {}, {}
+    for m in ("a", "b"):
+        p = torch.softmax(prototype_logits(e[m], getattr(per, f"prototypes_{m}")), 1)
+        scores[m] = float(p.gather(1, y[:, None]).sum())
+        entropy[m] = sum(-sum(float(q) * math.log(float(q)) for q in row if q > 0) for row in p) / len(p)
+    leading = max(scores, key=scores.get)
+    expected = float(_step(model, plain, x, y)[0]) - (0.2 * entropy[leading] if applies else 0.0)
+    assert float(_step(model, per, x, y, epoch=epoch)[0]) == pytest.approx(expected, rel=1e-5)

@@ -24,6 +24,10 @@ def _positive(v: Any) -> str | None:
     return None if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else "must be a positive number"
 
 
+def _non_negative(v: Any) -> str | None:
+    return None if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else "must be a number >= 0"
+
+
 def _positive_or_none(v: Any) -> str | None:
     return None if v is None else _positive(v)
 
@@ -62,7 +66,8 @@ OPTIONS: dict[str, dict[str, Option]] = {
     "ogm": {"alpha": Option(0.3, _positive), "noise": Option(True, _flag), "start_epoch": Option(0, _epoch),
             "end_epoch": Option(None, _epoch_or_none)},
     "gblend": {"super_epoch": Option(5, _at_least_one), "holdout": Option(0.1, _holdout)},
-    "pmr": {"alpha": Option(0.6, _positive), "momentum": Option(0.5, _fraction)},
+    "pmr": {"alpha": Option(0.6, _positive), "momentum": Option(0.5, _fraction), "entropy": Option(0.0, _non_negative),
+            "entropy_epochs": Option(10, _epoch)},
     "mmpareto": {"boost": Option(1.5, _boost)},
     "warmstart": {"epochs": Option(3, _at_least_one)},
     "umt": {"teacher_epochs": Option(3, _at_least_one), "weight": Option(10.0, _positive)},

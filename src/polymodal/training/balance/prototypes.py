@@ -7,7 +7,10 @@ The prototype classifier's logits are ``-||z_i - c_k||^2``; its cross-entropy is
 loss (PCE). With ``s_m = sum_i softmax(-||z_m,i - c_m||^2)[y_i]``, modality m lags by
 ``rho_m = mean_{n != m} s_n / s_m``; the loss adds ``beta_m PCE_m`` with
 ``beta_m = alpha (rho_m - 1)`` for a lagging modality (``rho_m > 1``) and 0 for the others, so
-only the slower modality is pushed.
+only the slower modality is pushed. The paper's prototypical entropy regularisation (PER) keeps the
+leading modality from converging too early: in the first epochs it subtracts
+``mu_e * H(softmax(-||z_m - c_m||^2))`` (mean entropy over the batch) for every modality with
+``rho_m < 1``, which rewards spread-out prototype predictions of the modality that is ahead.
 """
 
 from __future__ import annotations
@@ -56,6 +59,12 @@ def prototype_loss(z: torch.Tensor, prototypes: torch.Tensor, labels: torch.Tens
     return F.cross_entropy(prototype_logits(z, prototypes), labels)
 
 
+def prototype_entropy(z: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
+    """PER's entropy: ``mean_i H(softmax_k(-||z_i - c_k||^2))`` in nats, a scalar."""
+    log_p = torch.log_softmax(prototype_logits(z, prototypes), dim=1)
+    return -(log_p.exp() * log_p).sum(1).mean()
+
+
 def pmr_weights(scores: Mapping[str, float], alpha: float) -> dict[str, float]:
     """``beta_m = alpha * (rho_m - 1)`` if ``rho_m = mean_{n != m} s_n / s_m > 1``, else 0."""
     # rho_m is the inverse of OGM's ratio s_m / mean of the others
@@ -65,19 +74,24 @@ def pmr_weights(scores: Mapping[str, float], alpha: float) -> dict[str, float]:
 class PMRBalancer(Balancer):
     """PMR in training: momentum prototypes of each modality's pooled embeddings (buffers, kept in
     checkpoints), and ``sum_m beta_m PCE_m`` added to the fused loss (only the lagging modality has
-    ``beta_m > 0``). The paper's early prototype-entropy term is left out.
+    ``beta_m > 0``), minus ``entropy * H_m`` for the leading modalities in the epochs before
+    ``entropy_epochs`` (PER, the module's docstring).
 
     Args:
         model: the model (its embedding sizes size the prototypes).
         num_classes: ``K``.
         alpha: strength (0.6 in BalanceBenchmark).
         momentum: prototype momentum ``mu`` (0.5 in BalanceBenchmark).
+        entropy: PER's weight (0: no PER, the default; our sources give no value).
+        entropy_epochs: the epochs (from 0) in which PER applies.
     """
 
-    def __init__(self, model: nn.Module, num_classes: int, alpha: float = 0.6, momentum: float = 0.5) -> None:
+    def __init__(self, model: nn.Module, num_classes: int, alpha: float = 0.6, momentum: float = 0.5,
+                 entropy: float = 0.0, entropy_epochs: int = 10) -> None:
         super().__init__()
         sizes = pooled_sizes(model)
         self.alpha, self.momentum, self.modalities = alpha, momentum, list(sizes)
+        self.entropy, self.entropy_epochs = entropy, entropy_epochs
         for m, d in sizes.items():
             self.register_buffer(f"prototypes_{m}", torch.zeros(num_classes, d))
             self.register_buffer(f"seen_{m}", torch.zeros(num_classes, dtype=torch.bool))
@@ -97,4 +111,10 @@ class PMRBalancer(Balancer):
         for m in self.modalities:
             self.record(f"coef_{m}", beta[m])
             self.record(f"prototype_score_{m}", scores[m] / len(labels))
-        return loss + sum(beta[m] * terms[m] for m in self.modalities if beta[m] > 0)
+        loss = loss + sum(beta[m] * terms[m] for m in self.modalities if beta[m] > 0)
+        if self.entropy > 0 and epoch < self.entropy_epochs:
+            ratios = discrepancy_ratios(scores)  # s_m / mean of the others: > 1 for a leading modality
+            for m in self.modalities:
+                if ratios[m] > 1.0:
+                    loss = loss - self.entropy * prototype_entropy(z[m], getattr(self, f"prototypes_{m}"))
+        return loss
