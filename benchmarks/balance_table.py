@@ -85,6 +85,14 @@ def tables(results: dict) -> tuple[str, str, dict]:
     return "\n".join(lines) + "\n", "\n".join(glines) + "\n", gains
 
 
+def not_run(skipped: dict[str, str]) -> str:
+    """The skipped methods grouped by reason: ``"tensor, tensor+agm: reason; ..."``."""
+    by_reason: dict[str, list[str]] = {}
+    for method, reason in skipped.items():
+        by_reason.setdefault(reason, []).append(method)
+    return "; ".join(f"{', '.join(methods)}: {reason.rstrip('.')}" for reason, methods in by_reason.items())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, required=True, help="folder of the bench's results.json")
@@ -100,7 +108,7 @@ def main() -> int:
             "over the seeds; a count in brackets where fewer seeds finished). "
             f"Recorded with `python benchmarks/balance_table.py --results {args.results.as_posix()} --dataset {args.dataset}`. "
             f"{args.note}\n\n{accuracy}\n"
-            + (f"Not applicable: {'; '.join(f'{m}: {r}' for m, r in skipped.items())}.\n\n" if skipped else "")
+            + (f"Not run: {not_run(skipped)}.\n\n" if skipped else "")
             + "Gains in the form BalanceBenchmark (GeWu-Lab, 2025) reports them: accuracy points over joint training "
             "(`none`) of the same fusion and seed. Its reported gains: MMPareto +8.9 (Kinetics-Sounds) and +14.5 "
             "(CREMA-D), Gradient Blending +3.2 and +6.1.\n\n" + gains)

@@ -38,6 +38,8 @@ def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
     (["train", "--fusion", "tensor", "--balance", "ogm"], "--balance ogm needs a fusion whose prediction splits"),
     (["train", "--balance", "agm", "--balance-option", "alpha=-1"], "--balance-option alpha=-1: must be a positive number"),
     (["bench", "--balance", "none,greedy"], "--balance: 'greedy' is unknown"),
+    (["train", "--balance", "warmstart", "--epochs", "3"], "--balance-option epochs=3: warmstart's unimodal phase would "
+                                                           "take all 3 epochs"),
     (["train", "--optimizer", "lion"], "--optimizer: 'lion' is unknown; choose from adam, adamw, sgd"),
     (["train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option",
       'groups=[["a","b"],["b","c","d"]]'], "'b' is in more than one group"),

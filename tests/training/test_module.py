@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from polymodal.training.module import unique_by_index
@@ -70,3 +71,28 @@ def test_the_module_reports_each_training_epoch_to_the_fusion(digits, tmp_path):
     train_module(module, digits, TrainConfig(epochs=3, patience=10, accelerator="cpu"), tmp_path, monitor="val_acc",
                  progress_bar=False, callbacks=[Record()])
     assert seen == [(0, 0.0), (1, 0.025), (2, 0.05)]
+
+
+def test_a_balancer_weights_the_models_auxiliary_loss_like_the_fused_loss(digits):
+    """Gradient Blending gives the fused head 1/3 of the loss at first (two modalities): dynamic
+    fusion's resource penalty, part of the fused model's objective, gets 1/3 too. At full weight
+    it outweighed the shrunken task loss and routed every mfeat example to one weak view."""
+    import torch.nn.functional as F
+
+    from polymodal.data.loader import batch_loader
+    from polymodal.models.build import ModelConfig
+    from polymodal.training.module import ClassificationModule
+
+    torch.manual_seed(0)
+    config = ModelConfig.for_dataset(digits, "dynamic", dropout=0.0).to_dict()
+    module = ClassificationModule(config, balance="gblend")
+    batch = next(iter(batch_loader(digits.splits["train"], 32, shuffle=False)))
+    loss = module.training_step(batch, 0)
+    model, balancer = module.model, module.balancer
+    embeddings = model.encode(batch["inputs"])
+    logits = model.head(model.fuse(embeddings))
+    penalty = model.auxiliary_loss()
+    fused = balancer.training_loss(model, batch["inputs"], embeddings, logits, batch["label"],
+                                   F.cross_entropy(logits, batch["label"]), 0, batch["index"])
+    assert balancer.fused_weight == pytest.approx(1 / 3) and float(penalty) > 0
+    assert float(loss) == pytest.approx(float(fused + penalty / 3), rel=1e-6)

@@ -81,7 +81,11 @@ class TrainConfig:
         from polymodal.robustness.corrupt import parse_augment
         from polymodal.training.balance.choices import check_balance
 
-        check_balance(self.balance, self.balance_options)
+        settings = check_balance(self.balance, self.balance_options)
+        phase = {"warmstart": "epochs", "umt": "teacher_epochs"}.get(self.balance)
+        if phase and settings[phase] >= self.epochs:
+            raise ConfigError(f"--balance-option {phase}={settings[phase]}: {self.balance}'s unimodal phase would take "
+                              f"all {self.epochs} epochs and leave none for joint training; give fewer, or more --epochs")
         if self.balance != "none" and self.modality_dropout > 0:
             raise ConfigError(f"--balance {self.balance} and --modality-dropout {self.modality_dropout}: train with one "
                               "or the other")

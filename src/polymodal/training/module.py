@@ -150,9 +150,9 @@ class ClassificationModule(EpochMeans):
             self.accumulate("train_imputer_loss", imputation, n)
             loss = loss + imputation
         extra = self.model.auxiliary_loss()
-        if extra is not None:  # e.g. dynamic fusion's resource penalty
+        if extra is not None:  # e.g. dynamic fusion's resource penalty, weighted like the fused loss
             self.accumulate("train_aux_loss", extra, n)
-            loss = loss + extra
+            loss = loss + (extra if self.balancer is None else self.balancer.fused_weight * extra)
         return loss
 
     def on_after_backward(self) -> None:

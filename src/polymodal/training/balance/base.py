@@ -41,6 +41,13 @@ class Balancer(nn.Module):
         """
         return loss
 
+    @property
+    def fused_weight(self) -> float:
+        """The weight the method gives the fused prediction's loss; the model's own auxiliary loss
+        (e.g. dynamic fusion's resource penalty) is part of that objective and gets the same
+        weight, so a method that shrinks the fused loss does not let the auxiliary loss dominate."""
+        return 1.0
+
     def after_backward(self, model: nn.Module, epoch: int) -> None:
         """Change the gradients (``p.grad``) before the optimizer steps."""
 

@@ -81,6 +81,11 @@ class GradientBlendingBalancer(Balancer):
         self._sums: dict[str, list[float]] = {}
         self._start: dict[str, tuple[float, float]] | None = None
 
+    @property
+    def fused_weight(self) -> float:
+        """``w_fused``: the fused head's current weight."""
+        return self.weights["fused"]
+
     def held_out(self, index: torch.Tensor) -> torch.Tensor:
         """``(B,) -> (B,) bool``: whether each example is held out (a fixed hash of its index)."""
         mixed = (index.long() * 2654435761 + self.seed * 40503) % 4294967296
