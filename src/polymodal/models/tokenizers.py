@@ -11,7 +11,7 @@ from polymodal.data.dataset import ModalitySpec
 from polymodal.data.kinds import get_kind
 from polymodal.data.padded import Padded
 from polymodal.errors import ConfigError
-from polymodal.models.encoders import norm_layers
+from polymodal.models.encoders import EncoderNorm, norm_layers
 
 #: Patches per side that :class:`PatchTokenizer` aims for by default (7 x 7 = 49 tokens).
 PATCHES_PER_SIDE = 7
@@ -31,7 +31,8 @@ class PatchTokenizer(nn.Module):
             encoders' ``norm``, :func:`~polymodal.models.encoders.norm_layers`; ``auto``: batch norm).
     """
 
-    def __init__(self, in_shape: tuple[int, int, int], dim: int, patch: int | None = None, norm: str = "none") -> None:
+    def __init__(self, in_shape: tuple[int, int, int], dim: int, patch: int | None = None,
+                 norm: EncoderNorm = "none") -> None:
         super().__init__()
         c, h, w = in_shape
         self.patch = patch or math.ceil(max(h, w) / PATCHES_PER_SIDE)
@@ -39,7 +40,7 @@ class PatchTokenizer(nn.Module):
             raise ConfigError(f"patch must be a positive int, got {patch!r}")
         self.pad = (0, -w % self.patch, 0, -h % self.patch)
         self.embed = nn.Conv2d(c, dim, self.patch, stride=self.patch)
-        norms = norm_layers(norm, dim, spatial=True)  # type: ignore[arg-type]
+        norms = norm_layers(norm, dim, spatial=True)
         # None registers no module: the checkpoint keys of an unnormalised tokenizer stay as they were
         self.norm: nn.Module | None = norms[0] if norms else None
         n_tokens = math.ceil(h / self.patch) * math.ceil(w / self.patch)
@@ -97,7 +98,7 @@ class TextTokenizer(StepTokenizer):
         super().__init__(0, dim, nn.Embedding(vocab_size, dim, padding_idx=0))
 
 
-def make_tokenizer(spec: ModalitySpec, dim: int, norm: str = "none") -> nn.Module:
+def make_tokenizer(spec: ModalitySpec, dim: int, norm: EncoderNorm = "none") -> nn.Module:
     """The tokenizer of the modality's kind (see :mod:`polymodal.data.kinds`): patches for images
     and spectrograms (normalised by ``norm``), one token for vectors, one per step or token for
     sequences and text."""
