@@ -199,7 +199,7 @@ def write(screen: list[dict], confirm: list[dict], image: dict[int, float], comm
         "",
         *table(screen),
         "",
-        f"## The candidate `{candidate}` on more fusions and seeds",
+        f"## `{candidate}` on more fusions and seeds",
         "",
         *table(confirm),
         "",
