@@ -5,9 +5,8 @@ Usage:
     python benchmarks/merge_bench.py --out runs/bench-avmnist --command "polymodal bench ..." runs/issue20/zoo/*
 
 Each source folder holds a ``results.json`` of ``polymodal bench``. They must be the same bench
-(:func:`polymodal.bench.runner.bench_identity`: the same data, training and model settings; the
-seeds and the methods may differ); a run found in two sources must be the same run (one copy is
-kept). The merged file lists every run, the summary of every method over its seeds, and
+(:func:`polymodal.bench.merge.merge_results`: the same data, training and model settings; the
+seeds and the methods may differ; a run found in two sources is kept once). The merged file lists every run, the summary of every method over its seeds, and
 ``--command``: the single ``polymodal bench`` command that would have made the same runs.
 """
 
@@ -18,29 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from polymodal.bench.runner import bench_identity
-from polymodal.bench.summary import summarize
+from polymodal.bench.merge import merge_results
 from polymodal.io import atomic_write_json
-
-
-def merge(sources: list[dict], command: str) -> dict:
-    """One bench's results from several of the same identity; raises ``ValueError`` otherwise."""
-    first = sources[0]
-    runs: dict[str, dict] = {}
-    skipped: dict[str, str] = {}
-    for source in sources:
-        if bench_identity(source["settings"]) != bench_identity(first["settings"]):
-            raise ValueError(f"benches of different settings: {source.get('command')!r} and {first.get('command')!r}")
-        for method, by_seed in source["runs"].items():
-            for seed, result in by_seed.items():
-                runs.setdefault(method, {}).setdefault(seed, result)
-        skipped.update(source.get("skipped", {}))
-    seeds = sorted({int(s) for by_seed in runs.values() for s in by_seed})
-    settings = json.loads(json.dumps(first["settings"]))
-    settings["train_config"]["seed"] = seeds[0]
-    order = sorted(runs, key=lambda m: (not m.startswith("unimodal:"), m))
-    return {"command": command, "settings": settings, "seeds": seeds, "runs": {m: runs[m] for m in order},
-            "methods": {m: summarize(m, runs[m]) for m in order}, "skipped": skipped}
 
 
 def main() -> int:
@@ -53,7 +31,7 @@ def main() -> int:
     if not found:
         print("merge_bench: no results.json in the sources", file=sys.stderr)
         return 2
-    merged = merge([json.loads(p.read_text()) for p in found], args.command)
+    merged = merge_results([json.loads(p.read_text()) for p in found], args.command)
     atomic_write_json(args.out / "results.json", merged)
     print(f"{args.out / 'results.json'}: {sum(len(r) for r in merged['runs'].values())} runs of "
           f"{len(merged['runs'])} methods from {len(found)} benches, seeds {merged['seeds']}")

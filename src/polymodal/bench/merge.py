@@ -1,0 +1,51 @@
+"""Merge benches of one identity, run as separate processes, into one bench's results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from polymodal.bench.runner import bench_identity
+from polymodal.bench.summary import summarize
+from polymodal.errors import ConfigError
+
+
+def merge_results(sources: Sequence[dict[str, Any]], command: str) -> dict[str, Any]:
+    """One bench's ``results.json`` content from several of the same identity.
+
+    Each source is the content of a ``polymodal bench`` ``results.json`` made with the same data,
+    training and model settings (:func:`~polymodal.bench.runner.bench_identity`); their seeds and
+    methods may differ (a few fusions or one seed each). A run found in two sources is kept once,
+    from the first.
+
+    Args:
+        sources: at least one results dict (``settings``, ``runs``, optionally ``skipped``).
+        command: the single ``polymodal bench`` command that would have made the same runs.
+
+    Returns:
+        ``{"command", "settings", "seeds", "runs", "methods", "skipped"}`` as
+        :func:`~polymodal.bench.runner.run_bench` returns them: the unimodal baselines first,
+        each method summarised over all its seeds.
+
+    Raises:
+        ConfigError: no source, or sources of different identities (naming both commands).
+    """
+    if not sources:
+        raise ConfigError("sources: nothing to merge; give at least one bench's results")
+    first = sources[0]
+    runs: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    for source in sources:
+        if bench_identity(source["settings"]) != bench_identity(first["settings"]):
+            raise ConfigError(f"sources: benches of different settings cannot be merged: {source.get('command')!r} "
+                              f"and {first.get('command')!r}")
+        for method, by_seed in source["runs"].items():
+            for seed, result in by_seed.items():
+                runs.setdefault(method, {}).setdefault(seed, result)
+        skipped.update(source.get("skipped", {}))
+    seeds = sorted({int(s) for by_seed in runs.values() for s in by_seed})
+    settings = json.loads(json.dumps(first["settings"]))
+    settings["train_config"]["seed"] = seeds[0] if seeds else settings["train_config"].get("seed")
+    order = sorted(runs, key=lambda m: (not m.startswith("unimodal:"), m))
+    return {"command": command, "settings": settings, "seeds": seeds, "runs": {m: runs[m] for m in order},
+            "methods": {m: summarize(m, runs[m]) for m in order}, "skipped": skipped}

@@ -1,0 +1,34 @@
+"""Benches run as separate processes, merged, against the same bench run in one process."""
+
+import pytest
+
+from polymodal.bench.merge import merge_results
+from polymodal.bench.runner import run_bench
+from polymodal.errors import ConfigError
+from polymodal.training.pipeline import TrainConfig
+
+
+def test_merged_sub_benches_equal_one_bench_of_every_seed_and_fusion(digits, tmp_path):
+    config = TrainConfig(epochs=1, accelerator="cpu")
+    parts = [run_bench(digits, ["early"], config, tmp_path / "a", seeds=[0]),
+             run_bench(digits, ["late"], config, tmp_path / "b", seeds=[1]),
+             run_bench(digits, ["early"], config, tmp_path / "c", seeds=[1])]
+    whole = run_bench(digits, ["early", "late"], config, tmp_path / "whole", seeds=[0, 1])
+    merged = merge_results(parts, "polymodal bench --fusions early,late --seeds 0,1")
+    assert merged["seeds"] == [0, 1]
+    assert list(merged["runs"]) == ["unimodal:bottom", "unimodal:top", "early", "late"]
+    for method, by_seed in merged["runs"].items():
+        expected = {s: r["test_accuracy"] for s, r in whole["runs"][method].items() if s in by_seed}
+        assert {s: r["test_accuracy"] for s, r in by_seed.items()} == expected
+        accuracies = list(expected.values())
+        assert merged["methods"][method]["test_accuracy"] == pytest.approx(sum(accuracies) / len(accuracies))
+    assert set(merged["runs"]["late"]) == {"1"} and set(merged["runs"]["unimodal:top"]) == {"0", "1"}
+
+
+def test_benches_of_other_settings_are_not_merged(digits, tmp_path):
+    one = run_bench(digits, ["early"], TrainConfig(epochs=1, accelerator="cpu"), tmp_path / "a", seeds=[0])
+    two = run_bench(digits, ["early"], TrainConfig(epochs=2, accelerator="cpu"), tmp_path / "b", seeds=[0])
+    with pytest.raises(ConfigError, match="benches of different settings cannot be merged"):
+        merge_results([one, two], "x")
+    with pytest.raises(ConfigError, match="nothing to merge"):
+        merge_results([], "x")
