@@ -41,6 +41,7 @@ def polymodal(*args: str, cwd=None) -> subprocess.CompletedProcess:
     (["train", "--balance", "warmstart", "--epochs", "3"], "--balance-option epochs=3: warmstart's unimodal phase would "
                                                            "take all 3 epochs"),
     (["train", "--optimizer", "lion"], "--optimizer: 'lion' is unknown; choose from adam, adamw, sgd"),
+    (["coordinate", "--lr-schedule", "step"], "--lr-schedule: 'step' is unknown; choose from constant, cosine"),
     (["train", "--dataset", "hetero-groups", "--fusion", "heterogeneity-aware", "--option",
       'groups=[["a","b"],["b","c","d"]]'], "'b' is in more than one group"),
 ])

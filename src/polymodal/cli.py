@@ -42,6 +42,8 @@ SeedOpt = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the spli
 LrOpt = typer.Option(None, "--lr", help=f"learning rate of the optimizer (default {TRAIN_DEFAULTS['lr']:g}).")
 OptimizerOpt = typer.Option(None, "--optimizer", help=f"adam, adamw or sgd (with momentum; default "
                             f"{TRAIN_DEFAULTS['optimizer']}).")
+LrScheduleOpt = typer.Option(None, "--lr-schedule", help="constant, or cosine (annealed to 0 over --epochs, per epoch; "
+                             f"default {TRAIN_DEFAULTS['lr_schedule']}).")
 GradClipOpt = typer.Option(None, "--grad-clip", help="Clip the gradient's L2 norm to this before every step (default: "
                            + ("no clipping" if TRAIN_DEFAULTS["grad_clip"] is None else f"{TRAIN_DEFAULTS['grad_clip']:g}") + ").")
 PatienceOpt = typer.Option(None, "--patience", min=0, help="Early stopping: epochs without a better validation score "
@@ -193,6 +195,7 @@ def bench(
     batch_size: Optional[int] = BatchSizeOpt,
     lr: Optional[float] = LrOpt,
     optimizer: Optional[str] = OptimizerOpt,
+    lr_schedule: Optional[str] = LrScheduleOpt,
     grad_clip: Optional[float] = GradClipOpt,
     patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
@@ -227,7 +230,7 @@ def bench(
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
     seed = seed_list[0]
     out = out or Path("runs") / f"bench-{_slug(dataset)}"
-    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes,
                  **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
     found, rest = _settings(flags, option, config_file, _model_targets())
@@ -287,6 +290,7 @@ def train(
     batch_size: Optional[int] = BatchSizeOpt,
     lr: Optional[float] = LrOpt,
     optimizer: Optional[str] = OptimizerOpt,
+    lr_schedule: Optional[str] = LrScheduleOpt,
     grad_clip: Optional[float] = GradClipOpt,
     patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
@@ -317,7 +321,7 @@ def train(
         from polymodal.training.pipeline import fit
 
     model_entry(fusion, "--fusion")
-    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes,
                  **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer),
                  **_balance_flags(balance, balance_option))
@@ -421,6 +425,7 @@ def coordinate(
                                              "covariances need more samples than a classifier's batch)."),
     lr: Optional[float] = LrOpt,
     optimizer: Optional[str] = OptimizerOpt,
+    lr_schedule: Optional[str] = LrScheduleOpt,
     grad_clip: Optional[float] = GradClipOpt,
     patience: Optional[int] = PatienceOpt,
     snr: str = SnrOpt,
@@ -445,7 +450,7 @@ def coordinate(
         from polymodal.options import field_names
         from polymodal.training.config import TrainConfig
 
-    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, grad_clip=grad_clip, patience=patience, accelerator=accelerator, devices=devices,
                  strategy=strategy, num_nodes=num_nodes)
     found, rest = _settings(flags, option, config_file,
                             {"train": field_names(TrainConfig), "coordination": field_names(CoordinationConfig)})

@@ -137,3 +137,16 @@ def test_balance_options_are_scoped_when_a_bench_has_several_methods():
         balance_options_for({"alpha": 0.5}, "agm", ["agm", "pmr"])
     with pytest.raises(ConfigError, match="'umt' is not a --balance method of this bench"):
         balance_options_for({"umt.weight": 1.0}, "agm", ["agm"])
+
+
+def test_a_bench_recorded_before_a_training_field_existed_has_the_identity_of_its_old_behaviour():
+    from dataclasses import asdict
+
+    from polymodal.bench.runner import bench_identity
+
+    now = {"dataset": "digits", "train_config": asdict(TrainConfig())}
+    before = json.loads(json.dumps(now))
+    del before["train_config"]["lr_schedule"]  # recorded before the learning-rate schedule
+    assert bench_identity(before) == bench_identity(now)
+    cosine = {"dataset": "digits", "train_config": asdict(TrainConfig(lr_schedule="cosine"))}
+    assert bench_identity(before) != bench_identity(cosine)

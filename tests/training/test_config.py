@@ -29,6 +29,7 @@ def test_the_config_loads_without_lightning_and_the_package_keeps_fit_the_functi
     ({"epochs": 0}, "epochs must be at least 1"),
     ({"optimizer": "rmsprop"}, "--optimizer: 'rmsprop' is unknown; choose from adam, adamw, sgd"),
     ({"momentum": 1.0}, "momentum: 1.0 must be in [0, 1)"),
+    ({"lr_schedule": "step"}, "--lr-schedule: 'step' is unknown; choose from constant, cosine"),
     ({"grad_clip": 0}, "--grad-clip: 0 must be positive (omit it for no clipping)"),
     ({"weight_decay": -1e-4}, "weight_decay: -0.0001 must be non-negative"),
 ])

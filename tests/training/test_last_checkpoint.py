@@ -1,5 +1,6 @@
 """last.ckpt holds the end of the latest epoch, also after epochs without improvement."""
 
+import pytest
 import torch
 
 from polymodal.models import ModelConfig
@@ -54,3 +55,30 @@ def test_last_holds_each_epochs_final_state_whether_or_not_best_was_saved(digits
     scores = [s for _, s in checked]
     improved = [s > max(scores[:i], default=-1.0) for i, s in enumerate(scores)]
     assert any(improved[1:]) and not all(improved)  # both cases were read back
+
+
+def test_a_cosine_schedule_resumes_where_it_stopped(digits, tmp_path):
+    """Stopped after epoch 1 of 4 and resumed, epochs 2 and 3 run at lr (1 + cos(pi e / 4)) / 2."""
+    import math
+
+    import lightning as L
+
+    class StopAfter(L.Callback):
+        def on_train_epoch_end(self, trainer, module):
+            trainer.should_stop = trainer.current_epoch == 1
+
+    class Record(L.Callback):
+        def __init__(self):
+            self.lrs = {}
+
+        def on_train_epoch_start(self, trainer, module):
+            self.lrs[trainer.current_epoch] = trainer.optimizers[0].param_groups[0]["lr"]
+
+    config = ModelConfig.for_dataset(digits, "early")
+    train = TrainConfig(epochs=4, patience=10, lr=0.1, optimizer="sgd", lr_schedule="cosine", accelerator="cpu")
+    first, second = Record(), Record()
+    fit(digits, config, train, tmp_path, callbacks=[StopAfter(), first], progress_bar=False)
+    again = fit(digits, config, train, tmp_path, callbacks=[second], progress_bar=False)
+    assert again["resumed_from"] is not None and list(second.lrs) == [2, 3]
+    expected = {e: 0.1 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)}
+    assert {**first.lrs, **second.lrs} == {e: pytest.approx(v) for e, v in expected.items()}

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from polymodal.training.optimizers import make_optimizer
+from polymodal.training.optimizers import configure_optimization, lr_factor, make_optimizer
 
 
 def _one_step(name, grad, **kwargs):
@@ -44,3 +44,32 @@ def test_adamw_decays_the_weights_apart_from_the_gradient():
 def test_an_unknown_optimizer_is_named():
     with pytest.raises(ValueError, match="'rmsprop' is unknown; choose from adam, adamw, sgd"):
         make_optimizer("rmsprop", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, weight_decay=0.0)
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 7, 30])
+def test_cosine_factor_is_torchs_cosine_annealing(epochs):
+    """The reference: torch's CosineAnnealingLR (to 0 over ``epochs``), stepped once per epoch."""
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=1.0)
+    reference = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=0.0)
+    for epoch in range(epochs):
+        assert lr_factor("cosine", epoch, epochs) == pytest.approx(opt.param_groups[0]["lr"], abs=1e-12)
+        opt.step()
+        reference.step()
+    assert lr_factor("constant", 5, epochs) == 1.0
+
+
+def test_configure_optimization_schedules_per_epoch_only_when_asked():
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    hparams = {"lr": 0.1, "weight_decay": 0.0, "optimizer": "sgd", "momentum": 0.0}
+    assert isinstance(configure_optimization(hparams, params), torch.optim.SGD)  # older checkpoints: no schedule
+    got = configure_optimization({**hparams, "lr_schedule": "cosine", "epochs": 3}, params)
+    assert got["lr_scheduler"]["interval"] == "epoch"
+    lrs = []
+    for _ in range(3):
+        lrs.append(got["optimizer"].param_groups[0]["lr"])
+        got["optimizer"].step()
+        got["lr_scheduler"]["scheduler"].step()
+    assert lrs == pytest.approx([0.1, 0.075, 0.025])  # (1 + cos(pi e / 3)) / 2 = 1, 3/4, 1/4
+    with pytest.raises(ValueError, match="'step' is unknown; choose from constant, cosine"):
+        configure_optimization({**hparams, "lr_schedule": "step", "epochs": 3}, params)

@@ -16,6 +16,7 @@ from polymodal.io import atomic_write_json
 from polymodal.layout import BenchLayout, method_slug
 from polymodal.catalog import UNIMODAL, build_model, model_names
 from polymodal.models.build import ModelConfig
+from polymodal.training.config import BEFORE_TRAIN_FIELDS
 from polymodal.training.pipeline import TrainConfig, fit
 
 
@@ -106,8 +107,11 @@ def bench_identity(settings: dict[str, Any]) -> dict[str, Any]:
     """What makes two benches the same bench: ``settings`` without the training seed and the data's
     location, so that seeds can be added in another process and a data folder can move without
     blocking a resume. The split seed (a dataset option) stays: it changes the data. The balancing
-    methods are left out too: each is a method of the bench, and methods can be added."""
+    methods are left out too: each is a method of the bench, and methods can be added. A training
+    field the bench was recorded without takes its old behaviour (:data:`BEFORE_TRAIN_FIELDS`)."""
     identity = json.loads(json.dumps(settings))
+    if "train_config" in identity:  # recorded before a field existed: the behaviour it had then
+        identity["train_config"] = {**BEFORE_TRAIN_FIELDS, **identity["train_config"]}
     for key in ("seed", "balance", "balance_options"):  # balancing is per method: methods can be added
         identity.get("train_config", {}).pop(key, None)
     for key in LOCATION_OPTIONS:

@@ -14,7 +14,7 @@ from polymodal.coordination.deep_cca_loss import deep_cca_terms
 from polymodal.coordination.gather import gather_with_local_grad, world
 from polymodal.coordination.similarity import make_similarity
 from polymodal.training.epoch_means import EpochMeans
-from polymodal.training.optimizers import make_optimizer
+from polymodal.training.optimizers import configure_optimization
 from polymodal.training.module import unique_by_index
 
 
@@ -70,12 +70,12 @@ class CoordinationModule(EpochMeans):
         coordination_config: :meth:`CoordinationConfig.to_dict` output (stored in the checkpoint).
         lr: learning rate.
         weight_decay: weight decay.
-        optimizer, momentum: see :class:`~polymodal.training.config.TrainConfig`.
+        optimizer, momentum, lr_schedule, epochs: see :class:`~polymodal.training.config.TrainConfig`.
         batch_size: the batch size of the validation chunks for contrastive methods.
     """
 
     def __init__(self, coordination_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64,
-                 optimizer: str = "adam", momentum: float = 0.9) -> None:
+                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int = 1) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.config = CoordinationConfig.from_dict(coordination_config)
@@ -109,9 +109,8 @@ class CoordinationModule(EpochMeans):
         _, za, zb = unique_by_index(index, za, zb)
         self.log("val_score", validation_score(self.config, self.model, za, zb, self.hparams.batch_size), sync_dist=True)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return make_optimizer(self.hparams.get("optimizer", "adam"), self.parameters(), self.hparams.lr,
-                              self.hparams.weight_decay, self.hparams.get("momentum", 0.9))
+    def configure_optimizers(self) -> Any:
+        return configure_optimization(self.hparams, self.parameters())
 
 
 @torch.no_grad()

@@ -24,6 +24,7 @@ from polymodal.io import atomic_write_json, atomic_write_text
 from polymodal.layout import RESULT_FILE
 from polymodal.timing import step
 from polymodal.training.complexity import count_parameters
+from polymodal.training.optimizers import optimization_settings
 from polymodal.training.pipeline import TrainConfig, quiet_lightning, train_module
 
 
@@ -104,9 +105,8 @@ def coordinate(
         config = CoordinationConfig.for_dataset(dataset, method, names, **{**defaults, **(options or {})})
         quiet_lightning()
         L.seed_everything(train_config.seed, workers=True, verbose=False)
-        module = CoordinationModule(config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay,
-                                    batch_size=train_config.batch_size, optimizer=train_config.optimizer,
-                                    momentum=train_config.momentum)
+        module = CoordinationModule(config.to_dict(), batch_size=train_config.batch_size,
+                                    **optimization_settings(train_config))
         run = train_module(module, dataset, train_config, run_dir, monitor="val_score", progress_bar=progress_bar, resume=resume)
         if not run.trainer.is_global_zero:
             return {}

@@ -17,7 +17,7 @@ from polymodal.errors import ConfigError
 from polymodal.catalog import build_model
 from polymodal.models.build import ModelConfig
 from polymodal.training.epoch_means import EpochMeans
-from polymodal.training.optimizers import make_optimizer
+from polymodal.training.optimizers import configure_optimization, optimization_settings
 from polymodal.training.pipeline import TrainConfig, quiet_lightning, train_module
 
 
@@ -27,11 +27,11 @@ class ReconstructionModule(EpochMeans):
     Args:
         model_config: :meth:`ModelConfig.to_dict` of a model with a ``reconstruction_loss`` method
             (the ``autoencoder`` fission model); stored in the checkpoint, so ``load_model`` reads it.
-        lr, weight_decay, optimizer, momentum: the optimizer (:class:`~polymodal.training.config.TrainConfig`).
+        lr, weight_decay, optimizer, momentum, lr_schedule, epochs: the optimizer and its schedule (:class:`~polymodal.training.config.TrainConfig`).
     """
 
     def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0,
-                 optimizer: str = "adam", momentum: float = 0.9) -> None:
+                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int = 1) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.model = build_model(ModelConfig.from_dict(model_config))
@@ -53,9 +53,8 @@ class ReconstructionModule(EpochMeans):
         total = torch.stack([loss for loss, _ in parts]).sum()
         self.log("val_score", -total / sum(n for _, n in parts), sync_dist=True)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return make_optimizer(self.hparams.get("optimizer", "adam"), self.parameters(), self.hparams.lr,
-                              self.hparams.weight_decay, self.hparams.get("momentum", 0.9))
+    def configure_optimizers(self) -> Any:
+        return configure_optimization(self.hparams, self.parameters())
 
 
 def pretrain_autoencoder(dataset: MultimodalDataset, model_config: ModelConfig, train_config: TrainConfig,
@@ -67,7 +66,6 @@ def pretrain_autoencoder(dataset: MultimodalDataset, model_config: ModelConfig, 
     """
     quiet_lightning()
     L.seed_everything(train_config.seed, workers=True, verbose=False)
-    module = ReconstructionModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay,
-                                  optimizer=train_config.optimizer, momentum=train_config.momentum)
+    module = ReconstructionModule(model_config.to_dict(), **optimization_settings(train_config))
     run = train_module(module, dataset, train_config, run_dir, monitor="val_score", progress_bar=progress_bar, resume=resume)
     return Path(run.best_path)

@@ -16,7 +16,12 @@ TrainStrategy = Literal["zero", "token", "drop", "impute"]
 ImputeMode = Literal["joint", "after"]
 OptimizerName = Literal["adam", "adamw", "sgd"]
 OPTIMIZERS = get_args(OptimizerName)
+LRSchedule = Literal["constant", "cosine"]
+LR_SCHEDULES = get_args(LRSchedule)
 AUGMENT_SCHEDULES = get_args(AugmentSchedule)
+#: fields added to :class:`TrainConfig` after runs were recorded, with the behaviour such runs had
+#: (a bench recorded without ``lr_schedule`` resumes as one with ``constant``)
+BEFORE_TRAIN_FIELDS: dict[str, Any] = {"lr_schedule": "constant"}
 TRAIN_STRATEGIES = get_args(TrainStrategy)
 IMPUTE_MODES = get_args(ImputeMode)
 
@@ -33,6 +38,8 @@ class TrainConfig:
         weight_decay: weight decay (an L2 term in the gradient for ``adam`` and ``sgd``, decoupled
             for ``adamw``).
         momentum: SGD momentum (``sgd`` only; 0 for plain SGD).
+        lr_schedule: ``constant``, or ``cosine`` (annealed to 0 over ``epochs``, stepped once per
+            epoch; :func:`~polymodal.training.optimizers.lr_factor`).
         grad_clip: clip the gradient's global L2 norm to this before every step; ``None`` for no clipping.
         patience: epochs without a better validation accuracy before stopping.
         seed: seed of weights, shuffling and dropout.
@@ -61,6 +68,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     momentum: float = 0.9
+    lr_schedule: LRSchedule = "constant"
     grad_clip: float | None = None
     patience: int = 8
     seed: int = 0
@@ -93,6 +101,8 @@ class TrainConfig:
         parse_augment(self.augment)
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"--optimizer: {self.optimizer!r} is unknown; choose from {', '.join(OPTIMIZERS)}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"--lr-schedule: {self.lr_schedule!r} is unknown; choose from {', '.join(LR_SCHEDULES)}")
         if not 0.0 <= self.momentum < 1.0:
             raise ConfigError(f"momentum: {self.momentum!r} must be in [0, 1)")
         if self.grad_clip is not None and not self.grad_clip > 0:

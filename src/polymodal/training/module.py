@@ -16,7 +16,7 @@ from polymodal.models.missing import Presence, random_masks
 from polymodal.robustness.impute import imputation_loss
 from polymodal.training.balance.methods import make_balancer
 from polymodal.training.complexity import to_device
-from polymodal.training.optimizers import make_optimizer
+from polymodal.training.optimizers import configure_optimization
 from polymodal.training.epoch_means import EpochMeans
 from polymodal.training.imbalance import CONTRIBUTION, CoalitionAccuracy
 from polymodal.training.metrics import classification_metrics
@@ -59,7 +59,7 @@ class ClassificationModule(EpochMeans):
         model_config: :meth:`ModelConfig.to_dict` output (stored in the checkpoint).
         lr: learning rate.
         weight_decay: weight decay.
-        optimizer, momentum, balance, balance_options: see :class:`~polymodal.training.config.TrainConfig`.
+        optimizer, momentum, lr_schedule, epochs, balance, balance_options: see :class:`~polymodal.training.config.TrainConfig`.
         seed: seed of a balancing method's own randomness.
         modality_dropout: probability that a modality is dropped from a training example
             (see :func:`~polymodal.models.missing.random_masks`).
@@ -69,7 +69,8 @@ class ClassificationModule(EpochMeans):
 
     def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0,
                  modality_dropout: float = 0.0, missing_strategy: str = "zero", impute: str | None = None,
-                 optimizer: str = "adam", momentum: float = 0.9, balance: str = "none",
+                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int = 1,
+                 balance: str = "none",
                  balance_options: dict[str, Any] | None = None, seed: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -202,6 +203,5 @@ class ClassificationModule(EpochMeans):
             return {}
         return {f"{CONTRIBUTION}{m}": v for m, v in self._coalitions.contributions().items()}
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return make_optimizer(self.hparams.get("optimizer", "adam"), self.parameters(), self.hparams.lr,
-                              self.hparams.weight_decay, self.hparams.get("momentum", 0.9))
+    def configure_optimizers(self) -> Any:
+        return configure_optimization(self.hparams, self.parameters())

@@ -1,8 +1,9 @@
-"""The optimizer a :class:`~polymodal.training.config.TrainConfig` names."""
+"""The optimizer and learning-rate schedule a :class:`~polymodal.training.config.TrainConfig` names."""
 
 from __future__ import annotations
 
-from typing import Iterable
+import math
+from typing import Any, Iterable, Mapping
 
 import torch
 
@@ -22,3 +23,41 @@ def make_optimizer(name: str, parameters: Iterable[torch.nn.Parameter], lr: floa
     if name == "sgd":
         return torch.optim.SGD(parameters, lr=lr, weight_decay=weight_decay, momentum=momentum)
     raise ValueError(f"optimizer: {name!r} is unknown; choose from adam, adamw, sgd")
+
+
+def lr_factor(schedule: str, epoch: int, epochs: int) -> float:
+    """The learning rate of epoch ``epoch`` (0-based) as a fraction of the base rate.
+
+    ``constant``: 1. ``cosine``: cosine annealing to 0 over the run without restarts (Loshchilov
+    and Hutter, "SGDR", ICLR 2017), :math:`\\tfrac12 (1 + \\cos(\\pi e / E))` for epoch ``e`` of ``E``,
+    so the first epoch runs at the base rate and the last at :math:`\\tfrac12(1 + \\cos(\\pi (E-1)/E))`.
+
+    Raises:
+        ValueError: an unknown schedule (:class:`TrainConfig` checks it before).
+    """
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * min(epoch, epochs) / epochs))
+    raise ValueError(f"lr_schedule: {schedule!r} is unknown; choose from constant, cosine")
+
+
+def configure_optimization(hparams: Mapping[str, Any], parameters: Iterable[torch.nn.Parameter]) -> Any:
+    """What a LightningModule's ``configure_optimizers`` returns for its saved hyperparameters:
+    the optimizer (``optimizer``, ``lr``, ``weight_decay``, ``momentum``), with a per-epoch
+    learning-rate scheduler when ``lr_schedule`` is not ``constant`` (``epochs``: the run's length).
+    Hyperparameters missing from an older checkpoint take :class:`TrainConfig`'s old behaviour
+    (Adam, constant rate)."""
+    optimizer = make_optimizer(hparams.get("optimizer", "adam"), parameters, hparams["lr"], hparams["weight_decay"],
+                               hparams.get("momentum", 0.9))
+    schedule, epochs = hparams.get("lr_schedule", "constant"), int(hparams.get("epochs", 1))
+    if schedule == "constant":
+        return optimizer
+    lr_factor(schedule, 0, epochs)  # an unknown name fails here, not at the first epoch's end
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: lr_factor(schedule, epoch, epochs))
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def optimization_settings(config: Any) -> dict[str, Any]:
+    """The fields of a :class:`TrainConfig` a training module saves to build its optimizer and schedule."""
+    return {name: getattr(config, name) for name in ("lr", "weight_decay", "optimizer", "momentum", "lr_schedule", "epochs")}

@@ -31,6 +31,7 @@ from polymodal.training.imbalance import contributions_per_epoch, linear_probe_a
 from polymodal.training.last_checkpoint import LastCheckpoint
 from polymodal.training.complexity import PeakMemory, count_parameters, inference_time_per_sample
 from polymodal.training.metrics_log import ResumingCSVLogger
+from polymodal.training.optimizers import optimization_settings
 from polymodal.training.module import ClassificationModule
 from polymodal.training.progress import TrainingProgress
 
@@ -232,10 +233,9 @@ def fit(
     L.seed_everything(train_config.seed, workers=True, verbose=False)
     check_robust_training(model_config, train_config)
     layout = RunLayout(run_dir)
-    module = ClassificationModule(model_config.to_dict(), lr=train_config.lr, weight_decay=train_config.weight_decay,
+    module = ClassificationModule(model_config.to_dict(), **optimization_settings(train_config),
                                   modality_dropout=train_config.modality_dropout,
                                   missing_strategy=train_config.missing_strategy, impute=train_config.impute,
-                                  optimizer=train_config.optimizer, momentum=train_config.momentum,
                                   balance=train_config.balance, balance_options=train_config.balance_options,
                                   seed=train_config.seed)
     module.validate_each_epoch(dataset.splits["val"], train_config.batch_size)
