@@ -40,18 +40,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from polymodal.training.recipes import RECIPES
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "avmnist_recipe.md"
 FIGURE = ROOT / "docs" / "avmnist_recipe.png"
 JOIN_MARGIN = 0.02
 
-#: The recipe before issue 20, spelled out so that the ablation does not move with the defaults.
-BASE = {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "grad_clip": None, "encoder_norm": "none",
-        "encoder_final_relu": True, "init": "torch", "hidden_dim": 64, "embed_dim": 64}
-#: ... and its fusion options that later became other defaults: tensor fusion projected to the fused
-#: size, dynamic fusion's penalty at full strength from the first epoch.
-BASE_FUSION_OPTIONS = {"tensor": {"output_dim": 64}, "dynamic": {"penalty_warmup": 0}}
+#: The recipe before issue 20 (the ``adam`` recipe), spelled out so that the ablation does not move
+#: with the defaults: tensor fusion projected to the fused size, dynamic fusion's penalty at full
+#: strength from the first epoch.
+BASE = {**RECIPES["adam"].train, **RECIPES["adam"].model, "hidden_dim": 64, "embed_dim": 64}
+BASE_FUSION_OPTIONS = RECIPES["adam"].fusion_options
 
 
 @dataclass(frozen=True)

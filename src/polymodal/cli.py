@@ -53,6 +53,8 @@ AcceleratorOpt = typer.Option(None, "--accelerator", help="Passed to Lightning: 
 DevicesOpt = typer.Option(None, "--devices", help="Passed to Lightning: a count, a list or 'auto' (default 1).")
 StrategyOpt = typer.Option(None, "--strategy", help="Passed to Lightning: auto, ddp, ... (default auto).")
 NumNodesOpt = typer.Option(None, "--num-nodes", min=1, help="Passed to Lightning (default 1).")
+RecipeOpt = typer.Option(None, "--recipe", help="A named recipe (polymodal.training.recipes): adam (today's default), "
+                         "bn-adam or bn-sgd-cosine; it fills what flags, --option and --config leave unset.")
 ConfigFileOpt = typer.Option(None, "--config", help="A TOML file of KEY = VALUE settings, the keys of --option "
                              "(a [NAME] table scopes the options of the model NAME); flags and --option override it.")
 #: ``bench`` rewrites its reports (plots, HTML) at most this often while it runs, and once at the end.
@@ -216,6 +218,7 @@ def bench(
         None, "--option", help="KEY=VALUE: a ModelConfig or TrainConfig field (e.g. dropout=0.2, weight_decay=0), or "
         "a model's own option scoped by its name (e.g. low-rank.rank=8); VALUE read as JSON, else text; repeatable."),
     config_file: Optional[Path] = ConfigFileOpt,
+    recipe: Optional[str] = RecipeOpt,
 ) -> None:
     """Train the unimodal baselines and each fusion; write results.json, results.md and report.html."""
     with step("imports"):
@@ -225,6 +228,7 @@ def bench(
         from polymodal.bench.runner import parse_balances, parse_seeds
 
         from polymodal.options import parse_options, scoped_model_options
+        from polymodal.training.recipes import apply_recipe
 
     names = parse_fusions(fusions)
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
@@ -234,11 +238,12 @@ def bench(
                  strategy=strategy, num_nodes=num_nodes,
                  **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer))
     found, rest = _settings(flags, option, config_file, _model_targets())
+    per_model = scoped_model_options(rest, names, known_fields=[*found["model"], *found["train"]] or ["ModelConfig and "
+                                     "TrainConfig fields"])
+    found["train"], found["model"], per_model = apply_recipe(recipe, found["train"], found["model"], per_model, names)
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
         model_options["sequence_encoder"] = sequence_encoder
-    per_model = scoped_model_options(rest, names, known_fields=[*found["model"], *found["train"]] or ["ModelConfig and "
-                                     "TrainConfig fields"])
     if per_model:
         model_options["fusion_options"] = per_model
     config = _train_config(found["train"], seed)
@@ -304,6 +309,7 @@ def train(
         None, "--option", help="KEY=VALUE: a ModelConfig or TrainConfig field (e.g. dropout=0.2, weight_decay=0), else "
         "an option of the model (e.g. rank=8 for low-rank); VALUE read as JSON, else text; repeatable."),
     config_file: Optional[Path] = ConfigFileOpt,
+    recipe: Optional[str] = RecipeOpt,
     augment: Optional[str] = AugmentOpt,
     augment_schedule: Optional[str] = AugmentScheduleOpt,
     modality_dropout: Optional[float] = ModalityDropoutOpt,
@@ -318,6 +324,7 @@ def train(
         from polymodal.catalog import build_model, model_entry
         from polymodal.models.build import ModelConfig
         from polymodal.options import scoped_model_options
+        from polymodal.training.recipes import apply_recipe
         from polymodal.training.pipeline import fit
 
     model_entry(fusion, "--fusion")
@@ -326,10 +333,12 @@ def train(
                  **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer),
                  **_balance_flags(balance, balance_option))
     found, rest = _settings(flags, option, config_file, _model_targets())
+    per_model = scoped_model_options(rest, [fusion], single=fusion)
+    found["train"], found["model"], per_model = apply_recipe(recipe, found["train"], found["model"], per_model, [fusion])
+    fusion_options = per_model.get(fusion, {})
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
         model_options["sequence_encoder"] = sequence_encoder
-    fusion_options = scoped_model_options(rest, [fusion], single=fusion).get(fusion, {})
     config = _train_config(found["train"], seed)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     if modalities:

@@ -1,0 +1,93 @@
+"""Named training recipes: the settings of optimizer, schedule, encoders and fusions that a
+benchmark table was made with, reachable as one name (``polymodal train/bench --recipe NAME``).
+
+A recipe fills only what the command does not set: a flag, ``--option`` or ``--config`` wins over
+it, and it sets a fusion's options only when that fusion is trained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from polymodal.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One recipe.
+
+    Attributes:
+        name: what ``--recipe`` takes.
+        summary: one line, for the command line's help and the docs.
+        train: :class:`~polymodal.training.config.TrainConfig` fields.
+        model: :class:`~polymodal.models.build.ModelConfig` fields.
+        fusion_options: ``{fusion: {option: value}}``, used for the fusions that are trained.
+    """
+
+    name: str
+    summary: str
+    train: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    fusion_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (
+    Recipe("adam", "Adam 1e-3 (weight decay 1e-4, constant rate), no normalisation in the encoders, tensor fusion "
+           "projected to 64, dynamic fusion's penalty from the first epoch: the default before issue 20, that of "
+           "every table in docs/",
+           train={"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "lr_schedule": "constant", "grad_clip": None},
+           model={"encoder_norm": "none", "encoder_final_relu": True, "init": "torch"},
+           fusion_options={"tensor": {"output_dim": 64}, "dynamic": {"penalty_warmup": 0}}),
+    Recipe("bn-adam", "adam with batch norm after every convolution, tensor fusion unprojected and dynamic fusion's "
+           "penalty warmed up over 10 epochs (docs/avmnist_candidate.md's first candidate)",
+           train={"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "lr_schedule": "constant", "grad_clip": None},
+           model={"encoder_norm": "auto", "encoder_final_relu": True, "init": "torch"},
+           fusion_options={"tensor": {"output_dim": None}, "dynamic": {"penalty_warmup": 10}}),
+    Recipe("bn-sgd-cosine", "bn-adam's encoders and fusions, trained by SGD (momentum 0.9, lr 0.01, weight decay "
+           "1e-4), the rate annealed to 0 by a cosine, gradients clipped at norm 8 (docs/avmnist_candidate.md)",
+           train={"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4, "lr_schedule": "cosine",
+                  "grad_clip": 8.0},
+           model={"encoder_norm": "auto", "encoder_final_relu": True, "init": "torch"},
+           fusion_options={"tensor": {"output_dim": None}, "dynamic": {"penalty_warmup": 10}}),
+)}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called ``name``.
+
+    Raises:
+        ConfigError: no recipe has that name (the message lists those that do).
+    """
+    if name not in RECIPES:
+        raise ConfigError(f"--recipe: {name!r} is unknown; choose from {', '.join(RECIPES)}")
+    return RECIPES[name]
+
+
+def apply_recipe(name: str | None, train: Mapping[str, Any], model: Mapping[str, Any],
+                 fusion_options: Mapping[str, Mapping[str, Any]], fusions: Sequence[str]
+                 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
+    """Fill the settings a command was given with a recipe's, the given ones winning.
+
+    Args:
+        name: the recipe, or ``None`` to leave the settings as they are.
+        train: TrainConfig fields given.
+        model: ModelConfig fields given.
+        fusion_options: ``{fusion: {option: value}}`` given.
+        fusions: the fusions trained (a recipe's options of any other fusion are not used).
+
+    Returns:
+        ``(train, model, fusion_options)``, new dicts.
+    """
+    train, model = dict(train), dict(model)
+    options = {f: dict(o) for f, o in fusion_options.items()}
+    if name is None:
+        return train, model, options
+    recipe = get_recipe(name)
+    train = {**recipe.train, **train}
+    model = {**recipe.model, **model}
+    for fusion, defaults in recipe.fusion_options.items():
+        if fusion in fusions:
+            options[fusion] = {**defaults, **options.get(fusion, {})}
+    return train, model, options

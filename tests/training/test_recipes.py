@@ -1,0 +1,61 @@
+"""Named recipes: the given settings win, a fusion's options apply only when it trains, and
+``adam`` is exactly what a command without a recipe trains with."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from polymodal.catalog import build_model
+from polymodal.errors import ConfigError
+from polymodal.models.build import ModelConfig
+from polymodal.training.config import TrainConfig
+from polymodal.training.recipes import RECIPES, apply_recipe, get_recipe
+
+
+def test_given_settings_win_and_other_fusions_options_are_left_out():
+    train, model, options = apply_recipe("bn-sgd-cosine", {"lr": 0.05}, {"encoder_norm": "layer"},
+                                         {"tensor": {"output_dim": 32}}, ["tensor", "late"])
+    assert train["lr"] == 0.05 and train["optimizer"] == "sgd" and train["lr_schedule"] == "cosine"
+    assert model["encoder_norm"] == "layer"
+    assert options == {"tensor": {"output_dim": 32}}  # dynamic is not trained: its warm-up is not used
+    assert apply_recipe(None, {"lr": 1.0}, {}, {}, ["early"]) == ({"lr": 1.0}, {}, {})
+
+
+def test_an_unknown_recipe_is_named_with_the_known_ones():
+    with pytest.raises(ConfigError, match="--recipe: 'mb' is unknown; choose from adam, bn-adam, bn-sgd-cosine"):
+        get_recipe("mb")
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_every_recipe_builds(name, digits):
+    train, model, options = apply_recipe(name, {}, {}, {}, ["tensor", "dynamic"])
+    TrainConfig(**train)
+    for fusion in ("tensor", "dynamic"):
+        build_model(ModelConfig.for_dataset(digits, fusion, fusion_options=options[fusion], **model))
+
+
+def test_adam_is_todays_default(digits):
+    """The old recipe stays reachable by name once the defaults change; until then it is the default."""
+    train, model, options = apply_recipe("adam", {}, {}, {}, ["tensor", "dynamic"])
+    assert {k: getattr(TrainConfig(), k) for k in train} == train
+    assert {k: getattr(ModelConfig.for_dataset(digits, "early"), k) for k in model} == model
+    for fusion in ("tensor", "dynamic"):
+        plain = build_model(ModelConfig.for_dataset(digits, fusion))
+        pinned = build_model(ModelConfig.for_dataset(digits, fusion, fusion_options=options[fusion], **model))
+        assert {k: v.shape for k, v in plain.state_dict().items()} == {k: v.shape for k, v in pinned.state_dict().items()}
+    assert pinned.fusion.penalty_warmup == plain.fusion.penalty_warmup
+
+
+def test_train_records_the_recipes_settings_and_a_flag_overrides_them(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "polymodal", "train", "--fusion", "tensor", "--epochs", "1",
+                           "--recipe", "bn-sgd-cosine", "--lr", "0.02", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((out / "result.json").read_text())
+    assert result["train_config"]["optimizer"] == "sgd" and result["train_config"]["lr_schedule"] == "cosine"
+    assert result["train_config"]["lr"] == 0.02 and result["train_config"]["grad_clip"] == 8.0
+    assert result["model_config"]["encoder_norm"] == "auto"
+    assert result["model_config"]["fusion_options"] == {"output_dim": None}
