@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The training runs behind issue 20's tables, as independent processes run N at a time.
 #
-#   bash benchmarks/issue20_runs.sh DATA_DIR [JOBS] [SECONDS]
+#   bash benchmarks/issue20_runs.sh DATA_DIR [JOBS] [SECONDS] [SETS]
 #
+# SETS: which job sets, comma-separated (default zoo,variants,balance): `zoo` (the AV-MNIST zoo
+# with the default recipe), `variants` (alternatives for the hardest fusions), `balance` (the
+# fusion x balancing-method table), `sweep` (named recipes and their variants x tensor, low-rank,
+# late and early fusion x 3 seeds: the runs that decide the AV-MNIST default).
 # Every line of the job list is one `polymodal bench` (one seed, a few fusions: its own --out)
 # or one `polymodal train`; they run in the list's order, JOBS at a time (default: the cores),
 # each with one PyTorch thread, for at most SECONDS (default: no limit; a run cut off resumes
@@ -11,9 +15,10 @@
 # sub-benches of each table into one results.json for benchmarks/bench_to_docs.py --no-run and
 # benchmarks/balance_table.py.
 set -u
-DATA=${1:?usage: issue20_runs.sh DATA_DIR [JOBS] [SECONDS]}
+DATA=${1:?usage: issue20_runs.sh DATA_DIR [JOBS] [SECONDS] [SETS]}
 JOBS=${2:-$(nproc)}
 LIMIT=${3:-0}
+SETS=,${4:-zoo,variants,balance},
 W=runs/issue20
 mkdir -p $W/logs
 export POLYMODAL_THREADS=1 POLYMODAL_PROGRESS=0
@@ -23,13 +28,25 @@ ZOO_GROUPS="early,late,additive multiplicative,bilinear,tensor low-rank,polynomi
 BALANCED="tensor low-rank dynamic late early gated"
 METHODS=none,gblend,ogm,agm,pmr,mmpareto,warmstart
 
+#: name|settings of the recipe sweep (docs/avmnist_candidate.md): a named recipe and variants of it
+SWEEP=(
+  "sgdcos|--recipe bn-sgd-cosine"
+  "sgdcos-wd5|--recipe bn-sgd-cosine --option weight_decay=5e-4"
+  "sgdcos-wd5-md3|--recipe bn-sgd-cosine --option weight_decay=5e-4 --modality-dropout 0.3"
+  "adam|--recipe adam"
+)
+
 jobs() {
+  # 0. the recipe sweep: the candidates for AV-MNIST's default, on the fusions with targets
+  [[ $SETS == *,sweep,* ]] && for s in $SEEDS; do for r in "${SWEEP[@]}"; do for f in tensor low-rank late early; do
+    echo "$PM train --dataset avmnist --data-dir $DATA --fusion $f --seed $s ${r#*|} --out $W/sweep/${r%%|*}-$f-s$s"
+  done; done; done
   # 1. the AV-MNIST zoo with the default recipe, seed by seed
-  for s in $SEEDS; do for g in $ZOO_GROUPS; do
+  [[ $SETS == *,zoo,* ]] && for s in $SEEDS; do for g in $ZOO_GROUPS; do
     echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $g --seeds $s --split-seed 0 --out $W/zoo/s$s-${g//,/_}"
   done; done
   # 2. alternatives to the defaults for the fusions with the hardest targets
-  for s in $SEEDS; do
+  [[ $SETS == *,variants,* ]] && for s in $SEEDS; do
     t="$PM train --dataset avmnist --data-dir $DATA --seed $s"
     echo "$t --fusion tensor --option embed_dim=32 --out $W/variants/tensor-embed32-s$s"
     echo "$t --fusion low-rank --option rank=16 --out $W/variants/low-rank-rank16-s$s"
@@ -39,7 +56,7 @@ jobs() {
     echo "$t --fusion raw --option encoder_norm=layer --out $W/variants/raw-layernorm-s$s"
   done
   # 3. balanced learning on AV-MNIST: each fusion with every method, seed by seed
-  for s in $SEEDS; do for f in $BALANCED; do
+  [[ $SETS == *,balance,* ]] && for s in $SEEDS; do for f in $BALANCED; do
     echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $f --balance $METHODS --seeds $s --split-seed 0 --out $W/balance-avmnist/s$s-$f"
   done; done
 }
