@@ -34,6 +34,7 @@ SWEEP=(
   "sgdcos-wd5|--recipe bn-sgd-cosine --option weight_decay=5e-4"
   "sgdcos-wd5-md3|--recipe bn-sgd-cosine --option weight_decay=5e-4 --modality-dropout 0.3"
   "adam|--recipe adam"
+  "adam-ws8|--recipe adam --balance warmstart --balance-option epochs=8"
 )
 
 jobs() {
