@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from polymodal.errors import ConfigError
+
 from polymodal.training.optimizers import configure_optimization, lr_factor, make_optimizer
 
 
@@ -73,3 +75,5 @@ def test_configure_optimization_schedules_per_epoch_only_when_asked():
     assert lrs == pytest.approx([0.1, 0.075, 0.025])  # (1 + cos(pi e / 3)) / 2 = 1, 3/4, 1/4
     with pytest.raises(ValueError, match="'step' is unknown; choose from constant, cosine"):
         configure_optimization({**hparams, "lr_schedule": "step", "epochs": 3}, params)
+    with pytest.raises(ConfigError, match="lr_schedule 'cosine' anneals over the run: give the module epochs"):
+        configure_optimization({**hparams, "lr_schedule": "cosine"}, params)

@@ -75,7 +75,7 @@ class CoordinationModule(EpochMeans):
     """
 
     def __init__(self, coordination_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64,
-                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int = 1) -> None:
+                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int | None = None) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.config = CoordinationConfig.from_dict(coordination_config)

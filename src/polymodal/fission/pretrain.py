@@ -31,7 +31,7 @@ class ReconstructionModule(EpochMeans):
     """
 
     def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0,
-                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int = 1) -> None:
+                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int | None = None) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.model = build_model(ModelConfig.from_dict(model_config))

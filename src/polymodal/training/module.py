@@ -69,7 +69,7 @@ class ClassificationModule(EpochMeans):
 
     def __init__(self, model_config: dict[str, Any], lr: float = 1e-3, weight_decay: float = 0.0,
                  modality_dropout: float = 0.0, missing_strategy: str = "zero", impute: str | None = None,
-                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int = 1,
+                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "constant", epochs: int | None = None,
                  balance: str = "none",
                  balance_options: dict[str, Any] | None = None, seed: int = 0) -> None:
         super().__init__()

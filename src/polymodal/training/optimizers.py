@@ -7,6 +7,8 @@ from typing import Any, Iterable, Mapping
 
 import torch
 
+from polymodal.errors import ConfigError
+
 
 def make_optimizer(name: str, parameters: Iterable[torch.nn.Parameter], lr: float, weight_decay: float,
                    momentum: float = 0.9) -> torch.optim.Optimizer:
@@ -50,9 +52,12 @@ def configure_optimization(hparams: Mapping[str, Any], parameters: Iterable[torc
     (Adam, constant rate)."""
     optimizer = make_optimizer(hparams.get("optimizer", "adam"), parameters, hparams["lr"], hparams["weight_decay"],
                                hparams.get("momentum", 0.9))
-    schedule, epochs = hparams.get("lr_schedule", "constant"), int(hparams.get("epochs", 1))
+    schedule, epochs = hparams.get("lr_schedule", "constant"), hparams.get("epochs")
     if schedule == "constant":
         return optimizer
+    if epochs is None or int(epochs) < 1:
+        raise ConfigError(f"lr_schedule {schedule!r} anneals over the run: give the module epochs (at least 1), got {epochs!r}")
+    epochs = int(epochs)
     lr_factor(schedule, 0, epochs)  # an unknown name fails here, not at the first epoch's end
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: lr_factor(schedule, epoch, epochs))
     return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
