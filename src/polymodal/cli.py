@@ -21,6 +21,7 @@ from polymodal.progress import progress_enabled
 from polymodal.threads import configure_threads
 from polymodal.timing import step, write_step_times
 from polymodal.training.config import train_defaults
+from polymodal.training.recipes import RECIPES
 
 app = typer.Typer(
     help="polymodal: multimodal representation learning (fusion, coordination, fission).",
@@ -53,8 +54,9 @@ AcceleratorOpt = typer.Option(None, "--accelerator", help="Passed to Lightning: 
 DevicesOpt = typer.Option(None, "--devices", help="Passed to Lightning: a count, a list or 'auto' (default 1).")
 StrategyOpt = typer.Option(None, "--strategy", help="Passed to Lightning: auto, ddp, ... (default auto).")
 NumNodesOpt = typer.Option(None, "--num-nodes", min=1, help="Passed to Lightning (default 1).")
-RecipeOpt = typer.Option(None, "--recipe", help="A named recipe (polymodal.training.recipes): adam (today's default), "
-                         "bn-adam or bn-sgd-cosine; it fills what flags, --option and --config leave unset.")
+RecipeOpt = typer.Option(None, "--recipe", help="A named recipe (polymodal.training.recipes): "
+                         f"{', '.join(RECIPES)} (adam: today's default); it fills what flags, --option and --config "
+                         "leave unset.")
 ConfigFileOpt = typer.Option(None, "--config", help="A TOML file of KEY = VALUE settings, the keys of --option "
                              "(a [NAME] table scopes the options of the model NAME); flags and --option override it.")
 #: ``bench`` rewrites its reports (plots, HTML) at most this often while it runs, and once at the end.

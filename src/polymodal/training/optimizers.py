@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import torch
 
 from polymodal.errors import ConfigError
+
+if TYPE_CHECKING:
+    from polymodal.training.config import TrainConfig
 
 
 def make_optimizer(name: str, parameters: Iterable[torch.nn.Parameter], lr: float, weight_decay: float,
@@ -63,6 +66,6 @@ def configure_optimization(hparams: Mapping[str, Any], parameters: Iterable[torc
     return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
 
-def optimization_settings(config: Any) -> dict[str, Any]:
+def optimization_settings(config: TrainConfig) -> dict[str, Any]:
     """The fields of a :class:`TrainConfig` a training module saves to build its optimizer and schedule."""
     return {name: getattr(config, name) for name in ("lr", "weight_decay", "optimizer", "momentum", "lr_schedule", "epochs")}

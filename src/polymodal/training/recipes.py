@@ -20,37 +20,34 @@ class Recipe:
 
     Attributes:
         name: what ``--recipe`` takes.
-        summary: one line, for the command line's help and the docs.
         train: :class:`~polymodal.training.config.TrainConfig` fields.
         model: :class:`~polymodal.models.build.ModelConfig` fields.
         fusion_options: ``{fusion: {option: value}}``, used for the fusions that are trained.
     """
 
     name: str
-    summary: str
     train: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
     fusion_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+_ADAM = {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "lr_schedule": "constant", "grad_clip": None}
+_BATCH_NORM = {"encoder_norm": "auto", "encoder_final_relu": True, "init": "torch"}
+_UNPROJECTED_WARMED_UP = {"tensor": {"output_dim": None}, "dynamic": {"penalty_warmup": 10}}
+
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
-    Recipe("adam", "Adam 1e-3 (weight decay 1e-4, constant rate), no normalisation in the encoders, tensor fusion "
-           "projected to 64, dynamic fusion's penalty from the first epoch: the default before issue 20, that of "
-           "every table in docs/",
-           train={"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "lr_schedule": "constant", "grad_clip": None},
-           model={"encoder_norm": "none", "encoder_final_relu": True, "init": "torch"},
+    # the default before issue 20, that of every table in docs/: Adam at a constant rate, no
+    # normalisation in the encoders, tensor fusion projected to 64, dynamic fusion's penalty from epoch 0
+    Recipe("adam", train=_ADAM, model={"encoder_norm": "none", "encoder_final_relu": True, "init": "torch"},
            fusion_options={"tensor": {"output_dim": 64}, "dynamic": {"penalty_warmup": 0}}),
-    Recipe("bn-adam", "adam with batch norm after every convolution, tensor fusion unprojected and dynamic fusion's "
-           "penalty warmed up over 10 epochs (docs/avmnist_candidate.md's first candidate)",
-           train={"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "lr_schedule": "constant", "grad_clip": None},
-           model={"encoder_norm": "auto", "encoder_final_relu": True, "init": "torch"},
-           fusion_options={"tensor": {"output_dim": None}, "dynamic": {"penalty_warmup": 10}}),
-    Recipe("bn-sgd-cosine", "bn-adam's encoders and fusions, trained by SGD (momentum 0.9, lr 0.01, weight decay "
-           "1e-4), the rate annealed to 0 by a cosine, gradients clipped at norm 8 (docs/avmnist_candidate.md)",
-           train={"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4, "lr_schedule": "cosine",
-                  "grad_clip": 8.0},
-           model={"encoder_norm": "auto", "encoder_final_relu": True, "init": "torch"},
-           fusion_options={"tensor": {"output_dim": None}, "dynamic": {"penalty_warmup": 10}}),
+    # adam with batch norm after every convolution, tensor fusion unprojected and dynamic fusion's
+    # penalty warmed up over 10 epochs (docs/avmnist_candidate.md's first candidate)
+    Recipe("bn-adam", train=_ADAM, model=_BATCH_NORM, fusion_options=_UNPROJECTED_WARMED_UP),
+    # bn-adam's model trained by SGD (momentum 0.9, lr 0.01), the rate annealed to 0 by a cosine,
+    # gradients clipped at norm 8 (docs/avmnist_candidate.md)
+    Recipe("bn-sgd-cosine", train={**_ADAM, "optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "lr_schedule": "cosine",
+                                   "grad_clip": 8.0},
+           model=_BATCH_NORM, fusion_options=_UNPROJECTED_WARMED_UP),
 )}
 
 
