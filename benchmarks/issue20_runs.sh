@@ -35,6 +35,8 @@ SWEEP=(
   "sgdcos-wd5-md3|--recipe bn-sgd-cosine --option weight_decay=5e-4 --modality-dropout 0.3"
   "adam|--recipe adam"
   "adam-ws8|--recipe adam --balance warmstart --balance-option epochs=8"
+  "sgdcos-tmask15|--recipe bn-sgd-cosine-timemask"
+  "sgdcos-tmask30|--recipe bn-sgd-cosine-timemask --augment audio=time-mask:0.3"
 )
 
 jobs() {

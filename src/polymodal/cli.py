@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -55,8 +56,8 @@ DevicesOpt = typer.Option(None, "--devices", help="Passed to Lightning: a count,
 StrategyOpt = typer.Option(None, "--strategy", help="Passed to Lightning: auto, ddp, ... (default auto).")
 NumNodesOpt = typer.Option(None, "--num-nodes", min=1, help="Passed to Lightning (default 1).")
 RecipeOpt = typer.Option(None, "--recipe", help="A named recipe (polymodal.training.recipes): "
-                         f"{', '.join(RECIPES)} (adam: today's default); it fills what flags, --option and --config "
-                         "leave unset.")
+                         f"{', '.join(RECIPES)}. Default: the data set's own, if it has one, else adam (the defaults). "
+                         "It fills what flags, --option and --config leave unset.")
 ConfigFileOpt = typer.Option(None, "--config", help="A TOML file of KEY = VALUE settings, the keys of --option "
                              "(a [NAME] table scopes the options of the model NAME); flags and --option override it.")
 #: ``bench`` rewrites its reports (plots, HTML) at most this often while it runs, and once at the end.
@@ -230,7 +231,7 @@ def bench(
         from polymodal.bench.runner import parse_balances, parse_seeds
 
         from polymodal.options import parse_options, scoped_model_options
-        from polymodal.training.recipes import apply_recipe
+        from polymodal.training.recipes import apply_recipe, recipe_for
 
     names = parse_fusions(fusions)
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
@@ -242,7 +243,7 @@ def bench(
     found, rest = _settings(flags, option, config_file, _model_targets())
     per_model = scoped_model_options(rest, names, known_fields=[*found["model"], *found["train"]] or ["ModelConfig and "
                                      "TrainConfig fields"])
-    found["train"], found["model"], per_model = apply_recipe(recipe, found["train"], found["model"], per_model, names)
+    found["train"], found["model"], per_model = apply_recipe(recipe_for(dataset, recipe), found["train"], found["model"], per_model, names)
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
         model_options["sequence_encoder"] = sequence_encoder
@@ -326,7 +327,8 @@ def train(
         from polymodal.catalog import build_model, model_entry
         from polymodal.models.build import ModelConfig
         from polymodal.options import scoped_model_options
-        from polymodal.training.recipes import apply_recipe
+        from polymodal.robustness.corrupt import augment_of_subset
+        from polymodal.training.recipes import apply_recipe, recipe_for
         from polymodal.training.pipeline import fit
 
     model_entry(fusion, "--fusion")
@@ -336,7 +338,7 @@ def train(
                  **_balance_flags(balance, balance_option))
     found, rest = _settings(flags, option, config_file, _model_targets())
     per_model = scoped_model_options(rest, [fusion], single=fusion)
-    found["train"], found["model"], per_model = apply_recipe(recipe, found["train"], found["model"], per_model, [fusion])
+    found["train"], found["model"], per_model = apply_recipe(recipe_for(dataset, recipe), found["train"], found["model"], per_model, [fusion])
     fusion_options = per_model.get(fusion, {})
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
@@ -344,7 +346,9 @@ def train(
     config = _train_config(found["train"], seed)
     ds = _load(dataset, data_dir, seed, snr, cache_dir)
     if modalities:
-        ds = ds.select([m.strip() for m in modalities.split(",") if m.strip()])
+        selected = ds.select([m.strip() for m in modalities.split(",") if m.strip()])
+        config = replace(config, augment=augment_of_subset(config.augment, ds, selected.modalities))
+        ds = selected
     out = out or Path("runs") / f"train-{_slug(dataset)}-{fusion}"
     model_config = ModelConfig.for_dataset(ds, fusion, fusion_options=fusion_options, **model_options)
     build_model(model_config)  # a bad option fails here, in one line, before any training

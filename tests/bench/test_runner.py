@@ -127,6 +127,15 @@ def test_each_fusion_trains_with_each_balancing_method_and_unfit_pairs_are_skipp
     assert again["runs"]["late"] == results["runs"]["late"] and "late+pmr" in again["methods"]
 
 
+def test_a_unimodal_baseline_is_augmented_on_its_own_modality_only(digits, tmp_path):
+    config = TrainConfig(epochs=1, accelerator="cpu", augment={"top": "gaussian:0.3"})
+    results = run_bench(digits, ["early"], config, tmp_path)
+    augment = {name: runs["0"]["train_config"]["augment"] for name, runs in results["runs"].items()}
+    assert augment == {"unimodal:top": {"top": "gaussian:0.3"}, "unimodal:bottom": {}, "early": {"top": "gaussian:0.3"}}
+    with pytest.raises(ConfigError, match="--augment: modality 'audio' is not in data set 'digits' \\(top, bottom\\)"):
+        run_bench(digits, ["early"], TrainConfig(epochs=1, augment={"audio": "time-mask:0.1"}), tmp_path / "other")
+
+
 def test_balance_options_are_scoped_when_a_bench_has_several_methods():
     from polymodal.bench.runner import balance_options_for
 

@@ -6,7 +6,7 @@ import torch
 from polymodal.data.dataset import ModalitySpec, MultimodalDataset, MultimodalSplit
 from polymodal.data.waveforms import WaveformSource
 from polymodal.errors import ConfigError
-from polymodal.robustness.corrupt import corruptor_for, parse_augment
+from polymodal.robustness.corrupt import augment_of_subset, corruptor_for, parse_augment
 
 
 def spectrum(w: torch.Tensor) -> torch.Tensor:
@@ -65,3 +65,11 @@ def test_parse_augment_and_its_errors():
         corruptor_for(toy_dataset(), {"image": 0.2})
     with pytest.raises(ConfigError, match="'blur' is unknown for kind 'vector'"):
         corruptor_for(toy_dataset(), {"vec": 0.2}, {"vec": "blur"})
+
+
+def test_the_augmentation_of_a_subset_keeps_its_modalities_and_rejects_unknown_ones():
+    augment = {"audio": "time-mask:0.1", "vec": "gaussian:0.2"}
+    assert augment_of_subset(augment, toy_dataset(), ["vec"]) == {"vec": "gaussian:0.2"}
+    assert augment_of_subset(augment, toy_dataset(), ["audio", "vec"]) == augment
+    with pytest.raises(ConfigError, match="--augment: modality 'image' is not in data set 'toy'"):
+        augment_of_subset({"image": "gaussian:0.1"}, toy_dataset(), ["vec"])

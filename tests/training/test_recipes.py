@@ -59,3 +59,23 @@ def test_train_records_the_recipes_settings_and_a_flag_overrides_them(tmp_path):
     assert result["train_config"]["lr"] == 0.02 and result["train_config"]["grad_clip"] == 8.0
     assert result["model_config"]["encoder_norm"] == "auto"
     assert result["model_config"]["fusion_options"] == {"output_dim": None}
+
+
+def test_a_data_sets_own_recipe_is_used_unless_the_command_names_one(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from polymodal import cli
+    from polymodal.training import recipes
+
+    monkeypatch.setattr(recipes, "DATASET_RECIPES", {"digits": "bn-sgd-cosine"})
+    assert recipes.recipe_for("digits", None) == "bn-sgd-cosine"
+    assert recipes.recipe_for("digits", "adam") == "adam"
+    assert recipes.recipe_for("mfeat", None) is None
+    with pytest.raises(ConfigError, match="--recipe: 'sgd' is unknown"):
+        recipes.recipe_for("digits", "sgd")
+    for given, optimizer in ((None, "sgd"), ("adam", "adam")):
+        out = tmp_path / str(given)
+        args = ["train", "--dataset", "digits", "--fusion", "early", "--epochs", "1", "--out", str(out)]
+        run = CliRunner().invoke(cli.app, args + (["--recipe", given] if given else []))
+        assert run.exit_code == 0, run.output
+        assert json.loads((out / "result.json").read_text())["train_config"]["optimizer"] == optimizer

@@ -104,3 +104,16 @@ def parse_augment(spec: str | Mapping[str, str] | None) -> dict[str, tuple[str, 
             raise ConfigError(f"--augment: {m}={rest} is not MODALITY=PERTURBATION:LEVEL, e.g. image=gaussian:0.3")
         out[m.strip()] = (name.strip(), check_level(level, f"--augment level of {m.strip()!r}"))
     return out
+
+
+def augment_of_subset(augment: Mapping[str, str], dataset: MultimodalDataset, modalities: Sequence[str]) -> dict[str, str]:
+    """The part of ``augment`` (``{modality: "PERTURBATION:LEVEL"}``) that applies when only
+    ``modalities`` of ``dataset`` are trained: a unimodal baseline is augmented on its own modality.
+
+    Raises:
+        ConfigError: ``augment`` names a modality ``dataset`` does not have.
+    """
+    for m in augment:
+        if m not in dataset.modalities:
+            raise ConfigError(f"--augment: modality {m!r} is not in data set {dataset.name!r} ({', '.join(dataset.modalities)})")
+    return {m: v for m, v in augment.items() if m in modalities}
