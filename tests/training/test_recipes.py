@@ -3,6 +3,7 @@
 
 import json
 import subprocess
+from dataclasses import asdict
 import sys
 
 import pytest
@@ -11,7 +12,7 @@ from polymodal.catalog import build_model
 from polymodal.errors import ConfigError
 from polymodal.models.build import ModelConfig
 from polymodal.training.config import TrainConfig
-from polymodal.training.recipes import RECIPES, apply_recipe, get_recipe
+from polymodal.training.recipes import RECIPES, apply_recipe, describe_recipe, get_recipe
 
 
 def test_given_settings_win_and_other_fusions_options_are_left_out():
@@ -59,6 +60,7 @@ def test_train_records_the_recipes_settings_and_a_flag_overrides_them(tmp_path):
     assert result["train_config"]["lr"] == 0.02 and result["train_config"]["grad_clip"] == 8.0
     assert result["model_config"]["encoder_norm"] == "auto"
     assert result["model_config"]["fusion_options"] == {"output_dim": None}
+    assert result["recipe"] == "bn-sgd-cosine + lr=0.02 + epochs=1"
 
 
 def test_a_data_sets_own_recipe_is_used_unless_the_command_names_one(monkeypatch, tmp_path):
@@ -79,3 +81,29 @@ def test_a_data_sets_own_recipe_is_used_unless_the_command_names_one(monkeypatch
         run = CliRunner().invoke(cli.app, args + (["--recipe", given] if given else []))
         assert run.exit_code == 0, run.output
         assert json.loads((out / "result.json").read_text())["train_config"]["optimizer"] == optimizer
+
+
+def configs(digits, fusion, recipe, train=None, model=None, options=None):
+    """The configurations a command with this recipe and these settings trains with, as result.json holds them."""
+    t, m, o = apply_recipe(recipe, train or {}, model or {}, {fusion: options} if options else {}, [fusion])
+    model_config = ModelConfig.for_dataset(digits, fusion, fusion_options=o.get(fusion, {}), **m)
+    return asdict(TrainConfig(**t)), model_config.to_dict()
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+@pytest.mark.parametrize("fusion", ["tensor", "low-rank", "late"])
+def test_every_recipe_is_described_by_its_name(name, fusion, digits):
+    assert describe_recipe(*configs(digits, fusion, name)) == name
+
+
+def test_a_run_is_described_by_its_recipe_and_the_settings_given_on_top(digits):
+    train, model = asdict(TrainConfig()), ModelConfig.for_dataset(digits, "tensor").to_dict()
+    assert describe_recipe(train, model) == "adam"  # no recipe: the defaults
+    del train["lr_schedule"]  # a run recorded before the field existed
+    assert describe_recipe(train, model) == "adam"
+    assert describe_recipe(*configs(digits, "low-rank", "bn-sgd-cosine", {"weight_decay": 5e-4}, options={"rank": 16})) \
+        == "bn-sgd-cosine + weight_decay=0.0005 + low-rank.rank=16"
+    assert describe_recipe(*configs(digits, "tensor", "adam", {"balance": "warmstart", "balance_options": {"epochs": 8}})) \
+        == "adam + balance=warmstart + balance_options={epochs=8}"
+    # bn-adam with the projection is as close to adam with batch norm: the shorter is not unique, the first listed wins
+    assert describe_recipe(*configs(digits, "tensor", "bn-adam", options={"output_dim": 64})) == "adam + encoder_norm=auto"

@@ -34,6 +34,7 @@ from polymodal.training.metrics_log import ResumingCSVLogger
 from polymodal.training.optimizers import optimization_settings
 from polymodal.training.module import ClassificationModule
 from polymodal.training.progress import TrainingProgress
+from polymodal.training.recipes import describe_recipe
 
 
 def quiet_lightning() -> None:
@@ -279,6 +280,7 @@ def fit(
         "model_config": model_config.to_dict(),
         "train_config": asdict(train_config),
     }
+    result["recipe"] = describe_recipe(result["train_config"], result["model_config"])
     if model.imputer is not None:
         if train_config.impute == "after":
             result["imputer_r2"] = result_imputer

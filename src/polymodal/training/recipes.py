@@ -112,3 +112,53 @@ def apply_recipe(name: str | None, train: Mapping[str, Any], model: Mapping[str,
         if fusion in fusions:
             options[fusion] = {**defaults, **options.get(fusion, {})}
     return train, model, options
+
+
+#: the settings a recipe sets, or a run may change on top of one, that :func:`describe_recipe` compares
+_TRAIN_KEYS = ("optimizer", "lr", "momentum", "weight_decay", "lr_schedule", "grad_clip", "augment", "modality_dropout",
+               "balance", "balance_options", "batch_size", "epochs", "patience")
+_MODEL_KEYS = ("encoder_norm", "encoder_final_relu", "init", "embed_dim", "hidden_dim", "dropout")
+
+
+def _fusion_options(fusion: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    # an option a run leaves unset has its default, which the adam recipe pins
+    pinned = RECIPES["adam"].fusion_options.get(fusion, {})
+    return {f"{fusion}.{k}": v for k, v in {**pinned, **given}.items()}
+
+
+def describe_recipe(train_config: Mapping[str, Any], model_config: Mapping[str, Any]) -> str:
+    """The named recipe a run's settings match best, then each setting that differs from it (a
+    flag given on top), e.g. ``"bn-sgd-cosine + weight_decay=0.0005"``; ties go to the recipe
+    listed first in :data:`RECIPES`.
+
+    Args:
+        train_config: a run's :class:`~polymodal.training.config.TrainConfig` as a dict (``result.json``'s
+            ``train_config``; fields added since are read as :data:`BEFORE_TRAIN_FIELDS` says).
+        model_config: its :class:`~polymodal.models.build.ModelConfig` as a dict.
+    """
+    from dataclasses import MISSING, asdict, fields
+
+    from polymodal.models.build import ModelConfig
+    from polymodal.training.config import BEFORE_TRAIN_FIELDS, TrainConfig
+
+    fusion = str(model_config["fusion"])
+    train = {**BEFORE_TRAIN_FIELDS, **train_config}
+    have = {**{k: train.get(k) for k in _TRAIN_KEYS}, **{k: model_config.get(k) for k in _MODEL_KEYS},
+            **_fusion_options(fusion, model_config.get("fusion_options", {}))}
+    model_defaults = {f.name: f.default for f in fields(ModelConfig) if f.default is not MISSING}
+    defaults = {**{k: asdict(TrainConfig())[k] for k in _TRAIN_KEYS}, **{k: model_defaults[k] for k in _MODEL_KEYS}}
+    best: tuple[int, str, list[str]] | None = None
+    for name, recipe in RECIPES.items():
+        expected = {**defaults, **recipe.train, **recipe.model,
+                    **_fusion_options(fusion, recipe.fusion_options.get(fusion, {}))}
+        diff = [f"{k}={_show(v)}" for k, v in have.items() if v != expected.get(k)]
+        if best is None or len(diff) < best[0]:
+            best = (len(diff), name, diff)
+    assert best is not None
+    return " + ".join([best[1], *best[2]])
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{k}={v}" for k, v in value.items()) + "}"
+    return str(value)

@@ -1,0 +1,63 @@
+"""Training runs of several recipes as one table: fusion x recipe, one column per seed.
+
+    python benchmarks/recipe_runs.py --runs runs/candidate-cpu [--doc docs/avmnist_candidate.md --section S]
+
+Each folder under ``--runs`` that holds a ``result.json`` (one ``polymodal train``) is one cell.
+Its recipe is read from the run's own settings, not from the folder's name
+(:func:`polymodal.training.recipes.describe_recipe`: the named recipe they match best, then every
+setting that differs from it), so the table says exactly what was trained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from polymodal.io import atomic_write_text, replace_section
+from polymodal.training.recipes import describe_recipe
+
+def table(results: list[dict[str, Any]]) -> str:
+    """``| fusion | recipe | seed 0 | ... | mean | lowest |``, test accuracy with the epochs run in brackets."""
+    seeds = sorted({r["seed"] for r in results})
+    cells: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+    for r in results:
+        cells.setdefault((r["fusion"], describe_recipe(r["train_config"], r["model_config"])), {})[r["seed"]] = r
+    head = ["fusion", "recipe", *(f"seed {s}" for s in seeds), "mean", "lowest"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(seeds) + 2)]
+    for (fusion, recipe), runs in sorted(cells.items()):
+        acc = [runs[s]["test_accuracy"] for s in seeds if s in runs]
+        row = [fusion, recipe, *(f"{runs[s]['test_accuracy']:.4f} ({runs[s]['epochs']})" if s in runs else "–"
+                                 for s in seeds),
+               f"{statistics.mean(acc):.4f}", f"{min(acc):.4f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, nargs="+", required=True, help="folders of run folders")
+    parser.add_argument("--doc", type=Path, help="a Markdown page whose --section to rewrite")
+    parser.add_argument("--section", default="recipe-runs")
+    parser.add_argument("--note", default="", help="a sentence on where and how the runs were made")
+    args = parser.parse_args()
+    found = sorted(p for d in args.runs for p in d.glob("*/result.json"))
+    if not found:
+        parser.error(f"--runs: no */result.json under {', '.join(map(str, args.runs))}")
+    results = [json.loads(p.read_text()) for p in found]
+    body = table(results)
+    print(body)
+    if args.doc:
+        command = "python benchmarks/recipe_runs.py --runs " + " ".join(d.as_posix() for d in args.runs)
+        text = (f"Recorded with `{command} --doc {args.doc.as_posix()} --section {args.section}` from {len(results)} "
+                f"runs. {args.note}\n\n{body}")
+        page = args.doc.read_text() if args.doc.is_file() else ""
+        atomic_write_text(args.doc, replace_section(page, args.section, text))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
