@@ -36,7 +36,8 @@ SWEEP=(
   "adam|--recipe adam"
   "adam-ws8|--recipe adam --balance warmstart --balance-option epochs=8"
   "sgdcos-tmask15|--recipe bn-sgd-cosine-timemask"
-  "sgdcos-tmask30|--recipe bn-sgd-cosine-timemask --augment audio=time-mask:0.3"
+  "sgdcos-fmask15|--recipe bn-sgd-cosine-timemask --augment audio=freq-mask:0.15"
+  "sgdcos-tmask15-lr02|--recipe bn-sgd-cosine-timemask --lr 0.02"
 )
 
 jobs() {
