@@ -145,8 +145,9 @@ def describe_recipe(train_config: Mapping[str, Any], model_config: Mapping[str, 
     train = {**BEFORE_TRAIN_FIELDS, **train_config}
     have = {**{k: train.get(k) for k in _TRAIN_KEYS}, **{k: model_config.get(k) for k in _MODEL_KEYS},
             **_fusion_options(fusion, model_config.get("fusion_options", {}))}
+    train_defaults = asdict(TrainConfig())
     model_defaults = {f.name: f.default for f in fields(ModelConfig) if f.default is not MISSING}
-    defaults = {**{k: asdict(TrainConfig())[k] for k in _TRAIN_KEYS}, **{k: model_defaults[k] for k in _MODEL_KEYS}}
+    defaults = {**{k: train_defaults[k] for k in _TRAIN_KEYS}, **{k: model_defaults[k] for k in _MODEL_KEYS}}
     best: tuple[int, str, list[str]] | None = None
     for name, recipe in RECIPES.items():
         expected = {**defaults, **recipe.train, **recipe.model,
