@@ -16,7 +16,7 @@ from polymodal.io import atomic_write_json
 from polymodal.layout import BenchLayout, method_slug
 from polymodal.catalog import UNIMODAL, build_model, model_names
 from polymodal.models.build import ModelConfig
-from polymodal.robustness.corrupt import augment_of_subset
+from polymodal.robustness.corrupt import augment_of_subset, check_modalities
 from polymodal.training.config import BEFORE_TRAIN_FIELDS
 from polymodal.training.pipeline import TrainConfig, fit
 
@@ -195,7 +195,7 @@ def run_bench(
     balances = parse_balances(balances if balances is not None else [train_config.balance])
     balance_options = dict(train_config.balance_options if balance_options is None else balance_options)
     train_config = replace(train_config, balance="none", balance_options={})
-    augment_of_subset(train_config.augment, dataset, [])  # a modality the data set lacks fails here, before any run
+    check_modalities(train_config.augment, dataset, "--augment")  # before any run
     methods = bench_methods(dataset, fusions, balances)
     shared_options = {k: v for k, v in model_options.items() if k != "fusion_options"}
     per_model: dict[str, dict[str, Any]] = model_options.get("fusion_options", {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import torch
 
@@ -84,9 +84,8 @@ def corruptor_for(dataset: MultimodalDataset, levels: Mapping[str, float], names
     """
     names = dict(names or {})
     corruptions, contexts = [], {}
+    check_modalities(levels, dataset, argument)
     for m, level in levels.items():
-        if m not in dataset.modalities:
-            raise ConfigError(f"{argument}: modality {m!r} is not in data set {dataset.name!r} ({', '.join(dataset.modalities)})")
         corruptions.append(Corruption(m, get_perturbation(dataset.modalities[m].kind, names.get(m), argument), level))
         contexts[m] = perturb_context(dataset.splits["train"], m)
     return Corruptor(corruptions, contexts)
@@ -113,7 +112,12 @@ def augment_of_subset(augment: Mapping[str, str], dataset: MultimodalDataset, mo
     Raises:
         ConfigError: ``augment`` names a modality ``dataset`` does not have.
     """
-    for m in augment:
-        if m not in dataset.modalities:
-            raise ConfigError(f"--augment: modality {m!r} is not in data set {dataset.name!r} ({', '.join(dataset.modalities)})")
+    check_modalities(augment, dataset, "--augment")
     return {m: v for m, v in augment.items() if m in modalities}
+
+
+def check_modalities(names: Iterable[str], dataset: MultimodalDataset, argument: str) -> None:
+    """Raise a one-line :class:`ConfigError` naming ``argument`` if a name is not a modality of ``dataset``."""
+    for m in names:
+        if m not in dataset.modalities:
+            raise ConfigError(f"{argument}: modality {m!r} is not in data set {dataset.name!r} ({', '.join(dataset.modalities)})")
