@@ -8,7 +8,9 @@ rule of Lightning's ``EarlyStopping`` (stop once ``patience`` epochs in a row ha
 the best validation accuracy strictly) to show where the bench's patience would have stopped.
 
 Usage: python benchmarks/avmnist_patience.py [--data-dir ../shared/data] [--pairs tensor:0,tensor:1,tensor:2,low-rank:1]
-       [--epochs 60] [--patience 30] [--jobs 2] [--bench-results runs/bench-avmnist/results.json]
+       [--epochs 60] [--patience 30] [--jobs 2] [--recipe adam] [--bench-results runs/bench-avmnist/results.json]
+
+The runs use ``--recipe`` (default ``adam``, the recipe this study is about), whatever the data set's own recipe.
 Writes docs/avmnist_patience.md and docs/figures/avmnist-patience.png; runs go to
 runs/avmnist-patience (a finished run is reused, an interrupted one resumes).
 """
@@ -58,14 +60,14 @@ def validation_curve(run_dir: Path) -> list[float]:
     return [by_epoch[e] for e in sorted(by_epoch)]
 
 
-def train_pair(fusion: str, seed: int, data_dir: str, epochs: int, patience: int, out: str) -> dict:
-    """Train one (fusion, seed) with the bench's settings on the split of seed 0; one thread."""
+def train_pair(fusion: str, seed: int, data_dir: str, epochs: int, patience: int, out: str, recipe: str = "adam") -> dict:
+    """Train one (fusion, seed) with the bench's settings under ``recipe`` on the split of seed 0; one thread."""
     import torch
 
     torch.set_num_threads(1)
     from polymodal.data.registry import load_dataset
-    from polymodal.models.build import ModelConfig
-    from polymodal.training.pipeline import TrainConfig, fit, quiet_lightning
+    from polymodal.training.pipeline import fit, quiet_lightning
+    from polymodal.training.recipes import settings_for
 
     quiet_lightning()
     run_dir = Path(out) / fusion / f"seed-{seed}"
@@ -74,9 +76,9 @@ def train_pair(fusion: str, seed: int, data_dir: str, epochs: int, patience: int
         result = json.loads(done.read_text())
     else:
         ds = load_dataset("avmnist", data_dir, seed=0, snr_db="-10", cache_dir=None)
-        config = ModelConfig.for_dataset(ds, fusion)
-        train = TrainConfig(epochs=epochs, batch_size=64, lr=1e-3, patience=patience, seed=seed, accelerator="cpu")
-        result = fit(ds, config, train, run_dir, progress_bar=False)
+        settings = settings_for("avmnist", [fusion], recipe=recipe,
+                                train={"epochs": epochs, "batch_size": 64, "patience": patience, "seed": seed, "accelerator": "cpu"})
+        result = fit(ds, settings.model_config(ds, fusion), settings.train_config(), run_dir, progress_bar=False)
     return {"fusion": fusion, "seed": seed, "test_accuracy": result["test_accuracy"],
             "curve": validation_curve(run_dir)}
 
@@ -134,6 +136,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--patience", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--recipe", default="adam", help="the recipe of the bench studied (default adam, the "
+                        "bench's recipe before issue 20, under which tensor fusion stalled)")
     parser.add_argument("--bench-results", type=Path, default=ROOT / "runs" / "bench-avmnist" / "results.json")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "avmnist-patience")
     args = parser.parse_args()
@@ -141,7 +145,8 @@ def main() -> None:
         raise SystemExit("--data-dir: not given and POLYMODAL_DATA_DIR is not set; pass the folder with mnist/ and fsdd/")
     pairs = parse_pairs(args.pairs)
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(train_pair, f, s, args.data_dir, args.epochs, args.patience, str(args.out)) for f, s in pairs]
+        futures = [pool.submit(train_pair, f, s, args.data_dir, args.epochs, args.patience, str(args.out), args.recipe)
+                   for f, s in pairs]
         rows = [f.result() for f in futures]
 
     from polymodal.io import atomic_write_text

@@ -54,8 +54,8 @@ def main() -> None:
     from polymodal.coordination.text import DEFAULT_TEMPLATES, sentence_encoder
     from polymodal.data.registry import load_dataset
     from polymodal.errors import ConfigError
-    from polymodal.models.build import ModelConfig
     from polymodal.training.pipeline import TrainConfig, fit
+    from polymodal.training.recipes import settings_for
 
     try:
         encoder = sentence_encoder()
@@ -77,9 +77,10 @@ def main() -> None:
                     ds, method, base / method, modalities=[a, b], k=K, train_config=train, progress_bar=False, **text))
             uni = ds.select([b])
             bench_run = Path(baselines[name]) / f"unimodal-{b}" / f"seed-{args.seed}" if name in baselines else None
+            supervised = settings_for(name, ["unimodal"], train={"epochs": args.epochs, "patience": 6, "seed": args.seed})
             row["supervised"] = run_or_load(bench_run or base / f"unimodal-{b}", lambda: fit(
-                uni, ModelConfig.for_dataset(uni, "unimodal"), TrainConfig(epochs=args.epochs, patience=6, seed=args.seed),
-                base / f"unimodal-{b}", progress_bar=False))
+                uni, supervised.model_config(uni, "unimodal"), supervised.train_config(), base / f"unimodal-{b}",
+                progress_bar=False))
             results[(name, a, b)] = row
     write(results, " ".join(sys.argv[1:]), args.out, baselines)
 

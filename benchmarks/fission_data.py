@@ -28,16 +28,17 @@ INTERACTIONS = ("redundancy", "unique1", "unique2", "synergy")
 
 def trained(ds, fusion: str, options: dict, run_dir: Path, epochs: int):
     """The best checkpoint's model of a (possibly finished) run."""
-    from polymodal.models.build import ModelConfig
     from polymodal.training.checkpoint import load_model
-    from polymodal.training.pipeline import TrainConfig, fit
+    from polymodal.training.pipeline import fit
+    from polymodal.training.recipes import settings_for
 
     done = run_dir / "result.json"
     if done.is_file():
         result = json.loads(done.read_text())
     else:
-        config = ModelConfig.for_dataset(ds, fusion, embed_dim=32, hidden_dim=64, dropout=0.0, fusion_options=options)
-        result = fit(ds, config, TrainConfig(epochs=epochs, patience=8, batch_size=128), run_dir, progress_bar=False)
+        settings = settings_for(ds.name, [fusion], train={"epochs": epochs, "patience": 8, "batch_size": 128},
+                                model={"embed_dim": 32, "hidden_dim": 64, "dropout": 0.0}, fusion_options={fusion: options})
+        result = fit(ds, settings.model_config(ds, fusion), settings.train_config(), run_dir, progress_bar=False)
     return load_model(result["checkpoint"]), result
 
 

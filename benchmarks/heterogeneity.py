@@ -52,9 +52,9 @@ def table(names, matrix) -> list[str]:
 
 
 def fusion_bench(ds, groups, pair_groups, seeds: list[int]) -> dict[str, dict]:
-    from polymodal.models.build import ModelConfig
     from polymodal.training.complexity import count_parameters
-    from polymodal.training.pipeline import TrainConfig, fit
+    from polymodal.training.pipeline import fit
+    from polymodal.training.recipes import settings_for
     from polymodal.training.checkpoint import load_model
 
     variants = {"all-separate": {"groups": "separate"}, "measured groups": {"groups": groups},
@@ -64,11 +64,13 @@ def fusion_bench(ds, groups, pair_groups, seeds: list[int]) -> dict[str, dict]:
     for label, options in variants.items():
         rows = []
         for seed in seeds:
-            config = ModelConfig.for_dataset(ds, "heterogeneity-aware", fusion_options={**options, "trunk_layers": 1})
+            settings = settings_for(ds.name, ["heterogeneity-aware"], train={"epochs": 30, "patience": 8, "seed": seed},
+                                    fusion_options={"heterogeneity-aware": {**options, "trunk_layers": 1}})
+            config = settings.model_config(ds, "heterogeneity-aware")
             run_dir = WORK / "fusion" / label.replace(" ", "-") / f"seed{seed}"
             done = run_dir / "result.json"
             result = (json.loads(done.read_text()) if done.exists() else  # a finished run is not trained again
-                      fit(ds, config, TrainConfig(epochs=30, patience=8, seed=seed), run_dir, progress_bar=False))
+                      fit(ds, config, settings.train_config(), run_dir, progress_bar=False))
             model = load_model(result["checkpoint"])
             rows.append({"accuracy": result["test_accuracy"], "time": result["train_time_s"],
                          "parameters": result["parameters"], "encoder_parameters": count_parameters(model.encoders)})

@@ -36,8 +36,9 @@ SWEEP=(
   "adam|--recipe adam"
   "adam-ws8|--recipe adam --balance warmstart --balance-option epochs=8"
   "sgdcos-tmask15|--recipe bn-sgd-cosine-timemask"
-  "sgdcos-fmask15|--recipe bn-sgd-cosine-timemask --augment audio=freq-mask:0.15"
+  "sgdcos-fmask15|--recipe bn-sgd-cosine-freqmask"
   "sgdcos-tmask15-lr02|--recipe bn-sgd-cosine-timemask --lr 0.02"
+  "sgdcos-specaug|--recipe bn-sgd-cosine-specaugment"
 )
 
 jobs() {

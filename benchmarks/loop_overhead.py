@@ -3,7 +3,8 @@
 Part 1. For digits and AV-MNIST, in one process and side by side (alternating which goes first),
 trains the same model (``build_model`` of the same config and seed) for the same epochs on the
 same batches (``batch_loader`` with the run's generator), with the same optimizer (Adam, the
-TrainConfig's lr and weight decay):
+TrainConfig's lr and weight decay; both under recipe ``adam``, whatever the data set's own recipe,
+since the plain loop is Adam's):
 
 * **polymodal**: ``polymodal.training.fit`` (Lightning: checkpoints every epoch, early-stopping
   bookkeeping, metrics log); timed from the start to the end of training (``train_time_s``);
@@ -77,11 +78,11 @@ def polymodal_fit(dataset, model_config, train_config) -> tuple[float, float]:
 
 
 def overhead(name: str, dataset, fusion: str, epochs: int, repeats: int) -> dict:
-    from polymodal.models.build import ModelConfig
-    from polymodal.training.config import TrainConfig
+    from polymodal.training.recipes import settings_for
 
-    model_config = ModelConfig.for_dataset(dataset, fusion)
-    train_config = TrainConfig(epochs=epochs, patience=epochs, seed=0, accelerator="cpu")
+    settings = settings_for(name, [fusion], recipe="adam", train={"epochs": epochs, "patience": epochs, "seed": 0,
+                                                                  "accelerator": "cpu"})
+    model_config, train_config = settings.model_config(dataset, fusion), settings.train_config()
     times: dict[str, list[float]] = {"polymodal": [], "plain": []}
     accuracy: dict[str, float] = {}
     for r in range(repeats):
@@ -101,11 +102,10 @@ def threads_on_a_shared_machine(dataset, epochs: int, repeats: int) -> list[dict
     """Plain-loop seconds with 2 and 1 threads, idle and with one core kept busy."""
     import torch
 
-    from polymodal.models.build import ModelConfig
-    from polymodal.training.config import TrainConfig
+    from polymodal.training.recipes import settings_for
 
-    model_config = ModelConfig.for_dataset(dataset, "early")
-    train_config = TrainConfig(epochs=epochs, patience=epochs, seed=0)
+    settings = settings_for(dataset.name, ["early"], recipe="adam", train={"epochs": epochs, "patience": epochs, "seed": 0})
+    model_config, train_config = settings.model_config(dataset, "early"), settings.train_config()
     rows = []
     for busy in (False, True):
         spinner = subprocess.Popen([sys.executable, "-c", SPIN.format(seconds=600)]) if busy else None

@@ -43,21 +43,23 @@ ROBUST_RUNS = {  # name -> (fusion, ModelConfig extras, TrainConfig extras)
 
 def bench(dataset, fusions: list[str], seeds: list[int], out: Path) -> dict:
     from polymodal.bench import run_bench
-    from polymodal.training.pipeline import TrainConfig
+    from polymodal.training.recipes import settings_for
 
-    return run_bench(dataset, fusions, TrainConfig(epochs=30, patience=8), out, seeds=seeds)
+    settings = settings_for(dataset.name, fusions, train={"epochs": 30, "patience": 8})  # the data set's own recipe
+    return run_bench(dataset, fusions, settings.train_config(), out, seeds=seeds, model_options=settings.model_options())
 
 
 def train_robust(dataset, name: str, out: Path) -> Path:
     from polymodal.layout import RunLayout
-    from polymodal.models.build import ModelConfig
-    from polymodal.training.pipeline import TrainConfig, fit
+    from polymodal.training.pipeline import fit
+    from polymodal.training.recipes import settings_for
 
     fusion, model_kw, train_kw = ROBUST_RUNS[name]
     run = RunLayout(out)
     if not run.result.is_file():  # a finished run is reused (fit would train on from last.ckpt)
-        fit(dataset, ModelConfig.for_dataset(dataset, fusion, **model_kw), TrainConfig(epochs=30, patience=8, **train_kw),
-            out, progress_bar=False)
+        # the data set's own recipe, under the run's settings; the run's augmentation replaces the recipe's
+        settings = settings_for(dataset.name, [fusion], train={"epochs": 30, "patience": 8, **train_kw}, model=model_kw)
+        fit(dataset, settings.model_config(dataset, fusion), settings.train_config(), out, progress_bar=False)
     return out
 
 

@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     from polymodal.bench import run_bench
     from polymodal.data.registry import load_dataset
-    from polymodal.training.pipeline import TrainConfig
+    from polymodal.training.recipes import settings_for
 
     seeds = [int(s) for s in args.seeds.split(",")]
     encoders = [e.strip() for e in args.encoders.split(",")]
@@ -54,8 +54,10 @@ def main() -> None:
     lengths = ds.splits["train"].modality("audio").lengths
     table: dict[str, dict[str, tuple[str, float]]] = {}
     for enc in encoders:
-        results = run_bench(ds, ["early", "late"], TrainConfig(epochs=30, patience=8), WORK / enc, seeds=seeds,
-                            model_options={"sequence_encoder": enc})
+        settings = settings_for(ds.name, ["early", "late"], train={"epochs": 30, "patience": 8},
+                                model={"sequence_encoder": enc})
+        results = run_bench(ds, ["early", "late"], settings.train_config(), WORK / enc, seeds=seeds,
+                            model_options=settings.model_options())
         for m in METHODS:
             accs = [r["test_accuracy"] for r in results["runs"][m].values()]
             times = [r["train_time_s"] for r in results["runs"][m].values()]

@@ -180,9 +180,9 @@ def test_a_heterogeneity_file_of_other_modalities_is_one_line_and_exit_2(tmp_pat
 def test_a_unimodal_model_is_augmented_on_its_own_modality_only(tmp_path):
     out = tmp_path / "top"
     proc = polymodal("train", "--dataset", "digits", "--fusion", "unimodal", "--modalities", "top", "--epochs", "1",
-                     "--augment", "top=gaussian:0.2,bottom=gaussian:0.2", "--out", str(out))
+                     "--augment", "top=gaussian:0.2 + dropout:0.1,bottom=gaussian:0.2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert json.loads((out / "result.json").read_text())["train_config"]["augment"] == {"top": "gaussian:0.2"}
+    assert json.loads((out / "result.json").read_text())["train_config"]["augment"] == {"top": "gaussian:0.2+dropout:0.1"}
     proc = polymodal("train", "--dataset", "digits", "--fusion", "unimodal", "--modalities", "top", "--epochs", "1",
                      "--augment", "left=gaussian:0.2", "--out", str(tmp_path / "bad"))
     assert proc.returncode == 2 and "--augment: modality 'left' is not in data set 'digits' (top, bottom)" in proc.stderr

@@ -63,7 +63,7 @@ ConfigFileOpt = typer.Option(None, "--config", help="A TOML file of KEY = VALUE 
 #: ``bench`` rewrites its reports (plots, HTML) at most this often while it runs, and once at the end.
 REPORT_INTERVAL_S = 30.0
 ResumeOpt = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in --out.")
-AugmentOpt = typer.Option(None, "--augment", help="Noise in training, MODALITY=PERTURBATION:LEVEL,..., e.g. image=gaussian:0.3,audio=snr:0.5 (polymodal robustness --list).")
+AugmentOpt = typer.Option(None, "--augment", help="Noise in training, MODALITY=PERTURBATION:LEVEL,..., e.g. image=gaussian:0.3,audio=snr:0.5; several on one modality, in order, joined by +: audio=time-mask:0.15+freq-mask:0.15 (polymodal robustness --list).")
 AugmentScheduleOpt = typer.Option(None, "--augment-schedule", help="constant (default), or linear (the level ramps up over the epochs).")
 ModalityDropoutOpt = typer.Option(None, "--modality-dropout", help="Drop each modality of a training example with this probability in [0, 1) (one always stays; default 0).")
 MissingStrategyOpt = typer.Option(None, "--missing-strategy", help="How dropped modalities are filled in training: zero (default), token (a learned embedding), drop (late, gated, mixture, additive, multiplicative) or impute (with --imputer).")
@@ -139,9 +139,9 @@ def _train_config(fields: dict, seed: int):
     if "devices" in fields:
         fields["devices"] = _devices(str(fields["devices"]))
     if isinstance(fields.get("augment"), str):
-        from polymodal.robustness.corrupt import parse_augment
+        from polymodal.robustness.corrupt import format_augment, parse_augment
 
-        fields["augment"] = {m: f"{n}:{lv:g}" for m, (n, lv) in parse_augment(fields["augment"]).items()}
+        fields["augment"] = format_augment(parse_augment(fields["augment"]))
     return TrainConfig(**fields)
 
 

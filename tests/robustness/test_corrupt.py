@@ -6,7 +6,8 @@ import torch
 from polymodal.data.dataset import ModalitySpec, MultimodalDataset, MultimodalSplit
 from polymodal.data.waveforms import WaveformSource
 from polymodal.errors import ConfigError
-from polymodal.robustness.corrupt import augment_of_subset, corruptor_for, parse_augment
+from polymodal.robustness.corrupt import augment_of_subset, corruptor_for, corruptor_of_chains, format_augment, parse_augment
+from polymodal.robustness.perturbations import get_perturbation
 
 
 def spectrum(w: torch.Tensor) -> torch.Tensor:
@@ -56,7 +57,13 @@ def test_subset_and_select_keep_the_recordings_aligned():
 
 
 def test_parse_augment_and_its_errors():
-    assert parse_augment("image=gaussian:0.3, audio=snr:0.5") == {"image": ("gaussian", 0.3), "audio": ("snr", 0.5)}
+    assert parse_augment("image=gaussian:0.3, audio=snr:0.5") == {"image": [("gaussian", 0.3)], "audio": [("snr", 0.5)]}
+    chains = {"audio": [("time-mask", 0.15), ("freq-mask", 0.2)]}
+    assert parse_augment("audio=time-mask:0.15+freq-mask:0.2") == chains
+    assert parse_augment({"audio": "time-mask:0.15 + freq-mask:0.2"}) == chains
+    assert format_augment(chains) == {"audio": "time-mask:0.15+freq-mask:0.2"}
+    with pytest.raises(ConfigError, match="MODALITY=PERTURBATION:LEVEL"):
+        parse_augment("audio=time-mask:0.15+freq-mask")
     with pytest.raises(ConfigError, match="MODALITY=PERTURBATION:LEVEL"):
         parse_augment("image=gaussian")
     with pytest.raises(ConfigError, match="outside"):
@@ -73,3 +80,30 @@ def test_the_augmentation_of_a_subset_keeps_its_modalities_and_rejects_unknown_o
     assert augment_of_subset(augment, toy_dataset(), ["audio", "vec"]) == augment
     with pytest.raises(ConfigError, match="--augment: modality 'image' is not in data set 'toy'"):
         augment_of_subset({"image": "gaussian:0.1"}, toy_dataset(), ["vec"])
+
+
+def test_a_chain_applies_its_waveform_perturbations_to_the_recordings_then_the_rest_in_order():
+    ds = toy_dataset()
+    split = ds.splits["test"]
+    batch = split.batch([0, 1, 3])
+    # listed with a mask first: the noise still acts on the recordings, before the front end
+    chain = [("time-mask", 0.25), ("snr", 0.5), ("freq-mask", 0.5)]
+    out = corruptor_of_chains(ds, {"audio": chain, "vec": [("gaussian", 0.3)]})(split, batch, torch.Generator().manual_seed(3))
+    g = torch.Generator().manual_seed(3)
+    by_hand = get_perturbation("spectrogram", "snr")(split.waveforms_at("audio", batch["index"]), 0.5, g)
+    noisy = spectrum(by_hand)
+    by_hand = get_perturbation("spectrogram", "time-mask")(noisy, 0.25, g)
+    by_hand = get_perturbation("spectrogram", "freq-mask")(by_hand, 0.5, g)
+    vec_context = corruptor_of_chains(ds, {"vec": [("gaussian", 0.3)]}).contexts["vec"]
+    vec = get_perturbation("vector", "gaussian")(batch["inputs"]["vec"], 0.3, g, vec_context)
+    assert torch.equal(out["audio"], by_hand) and torch.equal(out["vec"], vec)
+    assert not torch.equal(out["audio"], noisy)  # the masks did act
+
+
+def test_a_chain_of_one_is_the_single_corruption():
+    ds = toy_dataset()
+    split = ds.splits["test"]
+    batch = split.batch([0, 2])
+    one = corruptor_for(ds, {"audio": 0.3}, {"audio": "time-mask"})(split, batch, torch.Generator().manual_seed(1))
+    chained = corruptor_of_chains(ds, {"audio": [("time-mask", 0.3)]})(split, batch, torch.Generator().manual_seed(1))
+    assert torch.equal(one["audio"], chained["audio"])

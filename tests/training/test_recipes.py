@@ -12,7 +12,7 @@ from polymodal.catalog import build_model
 from polymodal.errors import ConfigError
 from polymodal.models.build import ModelConfig
 from polymodal.training.config import TrainConfig
-from polymodal.training.recipes import RECIPES, apply_recipe, describe_recipe, get_recipe
+from polymodal.training.recipes import RECIPES, apply_recipe, describe_recipe, get_recipe, settings_for
 
 
 def test_given_settings_win_and_other_fusions_options_are_left_out():
@@ -49,7 +49,7 @@ def test_adam_is_todays_default(digits):
     assert pinned.fusion.penalty_warmup == plain.fusion.penalty_warmup
 
 
-def test_train_records_the_recipes_settings_and_a_flag_overrides_them(tmp_path):
+def test_train_records_the_recipes_settings_and_a_flag_overrides_them(tmp_path, digits):
     out = tmp_path / "run"
     proc = subprocess.run([sys.executable, "-m", "polymodal", "train", "--fusion", "tensor", "--epochs", "1",
                            "--recipe", "bn-sgd-cosine", "--lr", "0.02", "--out", str(out)],
@@ -61,6 +61,10 @@ def test_train_records_the_recipes_settings_and_a_flag_overrides_them(tmp_path):
     assert result["model_config"]["encoder_norm"] == "auto"
     assert result["model_config"]["fusion_options"] == {"output_dim": None}
     assert result["recipe"] == "bn-sgd-cosine + lr=0.02 + epochs=1"
+    # a script's settings_for gives what the command trained with
+    settings = settings_for("digits", ["tensor"], recipe="bn-sgd-cosine", train={"lr": 0.02, "epochs": 1})
+    assert asdict(settings.train_config(seed=0)) == result["train_config"]
+    assert settings.model_config(digits, "tensor").to_dict() == result["model_config"]
 
 
 def test_a_data_sets_own_recipe_is_used_unless_the_command_names_one(monkeypatch, tmp_path):
@@ -73,6 +77,10 @@ def test_a_data_sets_own_recipe_is_used_unless_the_command_names_one(monkeypatch
     assert recipes.recipe_for("digits", None) == "bn-sgd-cosine"
     assert recipes.recipe_for("digits", "adam") == "adam"
     assert recipes.recipe_for("mfeat", None) is None
+    own = recipes.settings_for("digits", ["tensor", "late"], train={"epochs": 1})
+    assert own.recipe == "bn-sgd-cosine" and own.train_config().optimizer == "sgd" and own.train_config().epochs == 1
+    assert own.model_options() == {**RECIPES["bn-sgd-cosine"].model, "fusion_options": {"tensor": {"output_dim": None}}}
+    assert recipes.settings_for("mfeat", ["tensor"]) == recipes.RecipeSettings(None, {}, {}, {})
     with pytest.raises(ConfigError, match="--recipe: 'sgd' is unknown"):
         recipes.recipe_for("digits", "sgd")
     for given, optimizer in ((None, "sgd"), ("adam", "adam")):

@@ -58,19 +58,26 @@ class Corruptor:
         self.scale = 1.0  # multiplies every level (a training schedule sets it per epoch)
 
     def __call__(self, split: MultimodalSplit, batch: dict[str, Any], generator: torch.Generator) -> dict[str, torch.Tensor]:
-        """``batch["inputs"]`` with the corrupted modalities replaced."""
+        """``batch["inputs"]`` with the corrupted modalities replaced.
+
+        A modality's perturbations act in order; those on waveforms act first, on its recordings, which
+        then pass the front end once, and the others on what the front end made.
+        """
         inputs = dict(batch["inputs"])
-        for c in self.corruptions:
-            level = c.level * self.scale
-            if level == 0.0 or c.modality not in inputs:
+        for m in dict.fromkeys(c.modality for c in self.corruptions):
+            chain = [c for c in self.corruptions if c.modality == m and c.level * self.scale != 0.0]
+            if m not in inputs or not chain:
                 continue
-            context = self.contexts.get(c.modality)
-            if c.perturbation.on_waveform and c.modality in split.waveforms:
-                source = split.waveforms[c.modality]
-                noisy = c.perturbation(split.waveforms_at(c.modality, batch["index"]), level, generator, context)
-                inputs[c.modality] = source.front_end(noisy).to(inputs[c.modality])
-            else:
-                inputs[c.modality] = c.perturbation(inputs[c.modality], level, generator, context)
+            context = self.contexts.get(m)
+            on_waveform = [c for c in chain if c.perturbation.on_waveform and m in split.waveforms]
+            on_input = [c for c in chain if not (c.perturbation.on_waveform and m in split.waveforms)]
+            if on_waveform:
+                noisy = split.waveforms_at(m, batch["index"])
+                for c in on_waveform:
+                    noisy = c.perturbation(noisy, c.level * self.scale, generator, context)
+                inputs[m] = split.waveforms[m].front_end(noisy).to(inputs[m])
+            for c in on_input:
+                inputs[m] = c.perturbation(inputs[m], c.level * self.scale, generator, context)
         return inputs
 
 
@@ -83,26 +90,53 @@ def corruptor_for(dataset: MultimodalDataset, levels: Mapping[str, float], names
         ConfigError: an unknown modality, a perturbation unknown for the kind, or a level outside [0, 1].
     """
     names = dict(names or {})
-    corruptions, contexts = [], {}
-    check_modalities(levels, dataset, argument)
-    for m, level in levels.items():
-        corruptions.append(Corruption(m, get_perturbation(dataset.modalities[m].kind, names.get(m), argument), level))
-        contexts[m] = perturb_context(dataset.splits["train"], m)
-    return Corruptor(corruptions, contexts)
+    return corruptor_of_chains(dataset, {m: [(names.get(m), level)] for m, level in levels.items()}, argument)
 
 
-def parse_augment(spec: str | Mapping[str, str] | None) -> dict[str, tuple[str, float]]:
-    """``"image=gaussian:0.3,audio=snr:0.5"`` (or its dict) -> ``{"image": ("gaussian", 0.3), ...}``."""
+def corruptor_of_chains(dataset: MultimodalDataset, chains: Mapping[str, Sequence[tuple[str | None, float]]],
+                        argument: str = "--augment") -> Corruptor:
+    """A :class:`Corruptor` applying to each modality its chain of ``(perturbation, level)`` in order
+    (``None``: the kind's default), e.g. :func:`parse_augment`'s ``{"audio": [("time-mask", 0.15),
+    ("freq-mask", 0.15)]}``.
+
+    Raises:
+        ConfigError: an unknown modality, a perturbation unknown for the kind, or a level outside [0, 1].
+    """
+    check_modalities(chains, dataset, argument)
+    corruptions = [Corruption(m, get_perturbation(dataset.modalities[m].kind, name, argument), level)
+                   for m, chain in chains.items() for name, level in chain]
+    return Corruptor(corruptions, {m: perturb_context(dataset.splits["train"], m) for m in chains})
+
+
+def parse_augment(spec: str | Mapping[str, str] | None) -> dict[str, list[tuple[str, float]]]:
+    """Each modality's chain of perturbations, applied in order.
+
+    ``"image=gaussian:0.3,audio=time-mask:0.15+freq-mask:0.15"`` (or its dict,
+    ``{"audio": "time-mask:0.15+freq-mask:0.15"}``) -> ``{"image": [("gaussian", 0.3)],
+    "audio": [("time-mask", 0.15), ("freq-mask", 0.15)]}``.
+
+    Raises:
+        ConfigError: an item is not ``MODALITY=PERTURBATION:LEVEL[+PERTURBATION:LEVEL...]``, or a level is outside [0, 1].
+    """
     if not spec:
         return {}
     items = spec.items() if isinstance(spec, Mapping) else (i.partition("=")[::2] for i in spec.split(",") if i.strip())
-    out = {}
+    out: dict[str, list[tuple[str, float]]] = {}
     for m, rest in items:
-        name, sep, level = str(rest).partition(":")
-        if not m.strip() or not name.strip() or not sep:
-            raise ConfigError(f"--augment: {m}={rest} is not MODALITY=PERTURBATION:LEVEL, e.g. image=gaussian:0.3")
-        out[m.strip()] = (name.strip(), check_level(level, f"--augment level of {m.strip()!r}"))
+        chain = []
+        for step in str(rest).split("+"):
+            name, sep, level = step.partition(":")
+            if not m.strip() or not name.strip() or not sep:
+                raise ConfigError(f"--augment: {m}={rest} is not MODALITY=PERTURBATION:LEVEL, e.g. image=gaussian:0.3 "
+                                  "(several in order: audio=time-mask:0.15+freq-mask:0.15)")
+            chain.append((name.strip(), check_level(level, f"--augment level of {m.strip()!r}")))
+        out[m.strip()] = chain
     return out
+
+
+def format_augment(chains: Mapping[str, Sequence[tuple[str, float]]]) -> dict[str, str]:
+    """:func:`parse_augment`'s inverse, in TrainConfig's form: ``{"audio": "time-mask:0.15+freq-mask:0.15"}``."""
+    return {m: "+".join(f"{name}:{level:g}" for name, level in chain) for m, chain in chains.items()}
 
 
 def augment_of_subset(augment: Mapping[str, str], dataset: MultimodalDataset, modalities: Sequence[str]) -> dict[str, str]:

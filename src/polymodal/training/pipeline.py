@@ -89,11 +89,9 @@ def training_augmentation(dataset: MultimodalDataset, train_config: TrainConfig)
     """The :class:`~polymodal.robustness.corrupt.Corruptor` of ``train_config.augment`` and its schedule callback."""
     if not train_config.augment:
         return None, []
-    from polymodal.robustness.corrupt import corruptor_for, parse_augment
+    from polymodal.robustness.corrupt import corruptor_of_chains, parse_augment
 
-    parsed = parse_augment(train_config.augment)
-    corruptor = corruptor_for(dataset, {m: lv for m, (_, lv) in parsed.items()}, {m: n for m, (n, _) in parsed.items()},
-                              argument="--augment")
+    corruptor = corruptor_of_chains(dataset, parse_augment(train_config.augment), argument="--augment")
     if train_config.augment_schedule == "constant":
         return corruptor, []
     if train_config.num_workers:

@@ -53,6 +53,12 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     # AV-MNIST's audio encoder otherwise memorises its training recordings (docs/avmnist_candidate.md)
     Recipe("bn-sgd-cosine-timemask", train={**_SGD_COSINE, "augment": {"audio": "time-mask:0.15"}},
            model=_BATCH_NORM, fusion_options=_UNPROJECTED_WARMED_UP),
+    # the same with SpecAugment's frequency masking: one band of 15% of the frequency bins
+    Recipe("bn-sgd-cosine-freqmask", train={**_SGD_COSINE, "augment": {"audio": "freq-mask:0.15"}},
+           model=_BATCH_NORM, fusion_options=_UNPROJECTED_WARMED_UP),
+    # both masks, the time band first (SpecAugment's policy without its time warping)
+    Recipe("bn-sgd-cosine-specaugment", train={**_SGD_COSINE, "augment": {"audio": "time-mask:0.15+freq-mask:0.15"}},
+           model=_BATCH_NORM, fusion_options=_UNPROJECTED_WARMED_UP),
 )}
 
 
@@ -112,6 +118,64 @@ def apply_recipe(name: str | None, train: Mapping[str, Any], model: Mapping[str,
         if fusion in fusions:
             options[fusion] = {**defaults, **options.get(fusion, {})}
     return train, model, options
+
+
+@dataclass(frozen=True)
+class RecipeSettings:
+    """What a script trains with on a data set: its own settings filled by a recipe's (see :func:`settings_for`).
+
+    Attributes:
+        recipe: the recipe applied, or ``None`` (the defaults).
+        train: :class:`~polymodal.training.config.TrainConfig` fields.
+        model: :class:`~polymodal.models.build.ModelConfig` fields.
+        fusion_options: ``{fusion: {option: value}}``.
+    """
+
+    recipe: str | None
+    train: dict[str, Any]
+    model: dict[str, Any]
+    fusion_options: dict[str, dict[str, Any]]
+
+    def train_config(self, **fields: Any) -> Any:
+        """A :class:`~polymodal.training.config.TrainConfig` of :attr:`train`, ``fields`` on top (e.g. ``seed=1``)."""
+        from polymodal.training.config import TrainConfig
+
+        return TrainConfig(**{**self.train, **fields})
+
+    def model_options(self) -> dict[str, Any]:
+        """:func:`~polymodal.bench.runner.run_bench`'s ``model_options``: :attr:`model` and the fusion options."""
+        return {**self.model, "fusion_options": self.fusion_options} if self.fusion_options else dict(self.model)
+
+    def model_config(self, dataset: Any, fusion: str, **fields: Any) -> Any:
+        """``ModelConfig.for_dataset(dataset, fusion)`` with :attr:`model`, ``fusion``'s options and ``fields`` on top."""
+        from polymodal.models.build import ModelConfig
+
+        fields = {**self.model, **fields}
+        options = {**self.fusion_options.get(fusion, {}), **fields.pop("fusion_options", {})}
+        return ModelConfig.for_dataset(dataset, fusion, **fields, **({"fusion_options": options} if options else {}))
+
+
+def settings_for(dataset: str, fusions: Sequence[str], *, recipe: str | None = None,
+                 train: Mapping[str, Any] | None = None, model: Mapping[str, Any] | None = None,
+                 fusion_options: Mapping[str, Mapping[str, Any]] | None = None) -> RecipeSettings:
+    """The settings ``polymodal train/bench --dataset DATASET [--recipe RECIPE]`` would use, for
+    scripts that build their configurations in Python: ``recipe`` if given, else the data set's own
+    (:data:`DATASET_RECIPES`), under the settings given, which win.
+
+    Args:
+        dataset: the data set's name (``"avmnist"``).
+        fusions: the fusions trained (a recipe sets only their options).
+        recipe: a recipe to use instead of the data set's own.
+        train: TrainConfig fields given (``{"epochs": 30, "patience": 8}``).
+        model: ModelConfig fields given.
+        fusion_options: ``{fusion: {option: value}}`` given.
+
+    Raises:
+        ConfigError: ``recipe`` names no recipe.
+    """
+    name = recipe_for(dataset, recipe)
+    t, m, o = apply_recipe(name, train or {}, model or {}, fusion_options or {}, fusions)
+    return RecipeSettings(name, t, m, o)
 
 
 #: the settings a recipe sets, or a run may change on top of one, that :func:`describe_recipe` compares
