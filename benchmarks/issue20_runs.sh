@@ -6,7 +6,11 @@
 # SETS: which job sets, comma-separated (default zoo,variants,balance): `zoo` (the AV-MNIST zoo
 # with the default recipe), `variants` (alternatives for the hardest fusions), `balance` (the
 # fusion x balancing-method table), `sweep` (named recipes and their variants x tensor, low-rank,
-# late and early fusion x 3 seeds: the runs that decide the AV-MNIST default).
+# late and early fusion x 3 seeds: the runs that decide the AV-MNIST default), `zoo-by-seed` (the
+# zoo as one bench per seed, every fusion in it: the unimodal baselines train once per seed, where
+# `zoo`'s sub-benches train them once per group; for a machine with few cores).
+# RECIPE=NAME in the environment gives the zoo's benches --recipe NAME (default: the data set's
+# own); a bench made so is the same bench as one made after NAME became AV-MNIST's own, and merges with it.
 # Every line of the job list is one `polymodal bench` (one seed, a few fusions: its own --out)
 # or one `polymodal train`; they run in the list's order, JOBS at a time (default: the cores),
 # each with one PyTorch thread, for at most SECONDS (default: no limit; a run cut off resumes
@@ -27,6 +31,7 @@ SEEDS="0 1 2"
 ZOO_GROUPS="early,late,additive multiplicative,bilinear,tensor low-rank,polynomial,gated gated-hard,modality-shift,mixture mixture-hard,dynamic,nonlinear transformer,cross-modal-transformer,raw"
 BALANCED="tensor low-rank dynamic late early gated"
 METHODS=none,gblend,ogm,agm,pmr,mmpareto,warmstart
+ZOO_RECIPE=${RECIPE:+ --recipe $RECIPE}
 
 #: name|settings of the recipe sweep (docs/avmnist_candidate.md): a named recipe and variants of it
 SWEEP=(
@@ -48,8 +53,11 @@ jobs() {
   done; done; done
   # 1. the AV-MNIST zoo with the default recipe, seed by seed
   [[ $SETS == *,zoo,* ]] && for s in $SEEDS; do for g in $ZOO_GROUPS; do
-    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $g --seeds $s --split-seed 0 --out $W/zoo/s$s-${g//,/_}"
+    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $g --seeds $s --split-seed 0$ZOO_RECIPE --out $W/zoo/s$s-${g//,/_}"
   done; done
+  [[ $SETS == *,zoo-by-seed,* ]] && for s in $SEEDS; do
+    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions all --seeds $s --split-seed 0$ZOO_RECIPE --out $W/zoo/s$s-all"
+  done
   # 2. alternatives to the defaults for the fusions with the hardest targets
   [[ $SETS == *,variants,* ]] && for s in $SEEDS; do
     t="$PM train --dataset avmnist --data-dir $DATA --seed $s"
