@@ -8,7 +8,8 @@
 # STEPS (default all of them): comma-separated, of
 #   zoo           the AV-MNIST bench (18 fusions and both unimodal baselines, seeds 0-2), run as
 #                 one-seed sub-benches JOBS at a time (benchmarks/issue20_runs.sh, set `zoo`), merged
-#                 into runs/bench-avmnist, then docs/benchmarks.md's avmnist section;
+#                 into runs/bench-avmnist, then docs/benchmarks.md's avmnist section (ZOO_SET=zoo-by-seed
+#                 in the environment: one bench per seed instead, for a machine with few cores);
 #   interactions  EMAP and response categories of the zoo's seed-0 models (docs/benchmarks.md);
 #   robustness    docs/robustness.md (it retrains digits and mfeat too: their runs are reused);
 #   fission       docs/fission.md's AV-MNIST section;
@@ -27,12 +28,14 @@ DATA=${1:?usage: avmnist_docs.sh DATA_DIR [JOBS] [STEPS]}
 JOBS=${2:-$(nproc)}
 STEPS=,${3:-zoo,interactions,robustness,fission,coordination,cli},
 PY=python3
+# the zoo's benches name the recipe, so they go to runs/issue20/zoo-RECIPE and never meet older ones
+export RECIPE=${RECIPE:-$($PY -c 'from polymodal.training.recipes import DATASET_RECIPES; print(DATASET_RECIPES.get("avmnist", "adam"))')}
 has() { [[ $STEPS == *,$1,* ]]; }
 
 if has zoo; then
-  bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 zoo
+  bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 "${ZOO_SET:-zoo}"
   $PY benchmarks/merge_bench.py --out runs/bench-avmnist \
-    --command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" runs/issue20/zoo/*
+    --command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" runs/issue20/zoo-$RECIPE/*
   $PY benchmarks/bench_to_docs.py --no-run --dataset avmnist --out runs/bench-avmnist \
     --shown-command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" \
     --machine "one-seed sub-benches run $JOBS at a time (benchmarks/avmnist_docs.sh), one PyTorch thread each"

@@ -10,7 +10,8 @@
 # zoo as one bench per seed, every fusion in it: the unimodal baselines train once per seed, where
 # `zoo`'s sub-benches train them once per group; for a machine with few cores).
 # RECIPE=NAME in the environment gives the zoo's benches --recipe NAME (default: the data set's
-# own); a bench made so is the same bench as one made after NAME became AV-MNIST's own, and merges with it.
+# own) and puts them in runs/issue20/zoo-NAME; a bench made so is the same bench as one made after
+# NAME became AV-MNIST's own, and merges with it.
 # Every line of the job list is one `polymodal bench` (one seed, a few fusions: its own --out)
 # or one `polymodal train`; they run in the list's order, JOBS at a time (default: the cores),
 # each with one PyTorch thread, for at most SECONDS (default: no limit; a run cut off resumes
@@ -32,6 +33,7 @@ ZOO_GROUPS="early,late,additive multiplicative,bilinear,tensor low-rank,polynomi
 BALANCED="tensor low-rank dynamic late early gated"
 METHODS=none,gblend,ogm,agm,pmr,mmpareto,warmstart
 ZOO_RECIPE=${RECIPE:+ --recipe $RECIPE}
+ZOO=$W/zoo${RECIPE:+-$RECIPE}
 
 #: name|settings of the recipe sweep (docs/avmnist_candidate.md): a named recipe and variants of it
 SWEEP=(
@@ -53,10 +55,10 @@ jobs() {
   done; done; done
   # 1. the AV-MNIST zoo with the default recipe, seed by seed
   [[ $SETS == *,zoo,* ]] && for s in $SEEDS; do for g in $ZOO_GROUPS; do
-    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $g --seeds $s --split-seed 0$ZOO_RECIPE --out $W/zoo/s$s-${g//,/_}"
+    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $g --seeds $s --split-seed 0$ZOO_RECIPE --out $ZOO/s$s-${g//,/_}"
   done; done
   [[ $SETS == *,zoo-by-seed,* ]] && for s in $SEEDS; do
-    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions all --seeds $s --split-seed 0$ZOO_RECIPE --out $W/zoo/s$s-all"
+    echo "$PM bench --dataset avmnist --data-dir $DATA --fusions all --seeds $s --split-seed 0$ZOO_RECIPE --out $ZOO/s$s-all"
   done
   # 2. alternatives to the defaults for the fusions with the hardest targets
   [[ $SETS == *,variants,* ]] && for s in $SEEDS; do

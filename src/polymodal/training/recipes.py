@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from polymodal.errors import ConfigError
+
+if TYPE_CHECKING:  # imported where used: the recipes are read by the command line before torch
+    from polymodal.data.dataset import MultimodalDataset
+    from polymodal.models.build import ModelConfig
+    from polymodal.training.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ class RecipeSettings:
     model: dict[str, Any]
     fusion_options: dict[str, dict[str, Any]]
 
-    def train_config(self, **fields: Any) -> Any:
+    def train_config(self, **fields: Any) -> TrainConfig:
         """A :class:`~polymodal.training.config.TrainConfig` of :attr:`train`, ``fields`` on top (e.g. ``seed=1``)."""
         from polymodal.training.config import TrainConfig
 
@@ -146,7 +151,7 @@ class RecipeSettings:
         """:func:`~polymodal.bench.runner.run_bench`'s ``model_options``: :attr:`model` and the fusion options."""
         return {**self.model, "fusion_options": self.fusion_options} if self.fusion_options else dict(self.model)
 
-    def model_config(self, dataset: Any, fusion: str, **fields: Any) -> Any:
+    def model_config(self, dataset: MultimodalDataset, fusion: str, **fields: Any) -> ModelConfig:
         """``ModelConfig.for_dataset(dataset, fusion)`` with :attr:`model`, ``fusion``'s options and ``fields`` on top."""
         from polymodal.models.build import ModelConfig
 
