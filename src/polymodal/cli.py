@@ -765,6 +765,22 @@ def main() -> None:
     finally:
         if os.environ.get("POLYMODAL_STEP_TIMES") and _is_rank_zero():
             write_step_times(os.environ["POLYMODAL_STEP_TIMES"])
+    _leave_data_parallel()
+
+
+def _leave_data_parallel() -> None:
+    """End a data-parallel command (``--devices 2 --strategy ddp``) that succeeded without the
+    interpreter's teardown: gloo's worker threads can abort it (SIGABRT, "terminate called without an
+    active exception"), and Lightning then kills every rank (exit -9) after the results were written.
+    Every collective is done once each rank has returned, so the group is left and the process ends."""
+    torch = sys.modules.get("torch")
+    if torch is None or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 #: commands that only list or describe, and need no thread count measured

@@ -29,3 +29,16 @@ def test_two_process_ddp_evaluates_every_test_sample_once(tmp_path):
     assert abs((table[:, 1] == table[:, 2]).mean() - result["test_accuracy"]) < 1e-12
     labels = load_digits().splits["test"].labels.numpy()
     assert np.array_equal(table[:, 1], labels)
+
+
+def test_a_data_parallel_command_ends_without_the_interpreters_teardown(monkeypatch):
+    import polymodal.cli as cli
+
+    exits = []
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    cli._leave_data_parallel()
+    assert exits == []  # one process: the usual exit
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    cli._leave_data_parallel()
+    assert exits == [0]
