@@ -69,8 +69,9 @@ class Corruptor:
             if m not in inputs or not chain:
                 continue
             context = self.contexts.get(m)
-            on_waveform = [c for c in chain if c.perturbation.on_waveform and m in split.waveforms]
-            on_input = [c for c in chain if not (c.perturbation.on_waveform and m in split.waveforms)]
+            recorded = m in split.waveforms
+            on_waveform = [c for c in chain if recorded and c.perturbation.on_waveform]
+            on_input = [c for c in chain if not (recorded and c.perturbation.on_waveform)]
             if on_waveform:
                 noisy = split.waveforms_at(m, batch["index"])
                 for c in on_waveform:
