@@ -32,3 +32,17 @@ def test_benches_of_other_settings_are_not_merged(digits, tmp_path):
         merge_results([one, two], "x")
     with pytest.raises(ConfigError, match="nothing to merge"):
         merge_results([], "x")
+
+
+def test_parts_with_options_of_their_own_fusions_merge_and_disagreeing_ones_do_not(digits, tmp_path):
+    config = TrainConfig(epochs=1, accelerator="cpu")
+    ranked = run_bench(digits, ["low-rank"], config, tmp_path / "a", seeds=[0],
+                       model_options={"fusion_options": {"low-rank": {"rank": 2}}})
+    plain = run_bench(digits, ["early"], config, tmp_path / "b", seeds=[0])
+    merged = merge_results([plain, ranked], "x")
+    assert merged["settings"]["model_options"]["fusion_options"] == {"low-rank": {"rank": 2}}
+    assert set(merged["runs"]) == {"unimodal:top", "unimodal:bottom", "early", "low-rank"}
+    other = run_bench(digits, ["low-rank"], config, tmp_path / "c", seeds=[1],
+                      model_options={"fusion_options": {"low-rank": {"rank": 3}}})
+    with pytest.raises(ConfigError, match="benches of different settings cannot be merged"):
+        merge_results([ranked, plain, other], "x")

@@ -159,3 +159,30 @@ def test_a_bench_recorded_before_a_training_field_existed_has_the_identity_of_it
     assert bench_identity(before) == bench_identity(now)
     cosine = {"dataset": "digits", "train_config": asdict(TrainConfig(lr_schedule="cosine"))}
     assert bench_identity(before) != bench_identity(cosine)
+
+
+def test_fusions_run_first_into_a_folder_keep_their_results_when_the_rest_follow(digits, tmp_path):
+    """A bench of a few fusions, then one of others into the same folder: nothing is lost or retrained."""
+    config = TrainConfig(epochs=1, patience=10, seed=0, accelerator="cpu")
+    first = run_bench(digits, ["late"], config, tmp_path)
+    second = run_bench(digits, ["early"], config, tmp_path)
+    assert list(second["methods"]) == ["unimodal:top", "unimodal:bottom", "early", "late"]
+    assert second["runs"]["late"] == first["runs"]["late"]
+    assert second["runs"]["unimodal:top"] == first["runs"]["unimodal:top"]  # not retrained: same times
+    assert json.loads((tmp_path / "results.json").read_text())["runs"]["late"] == first["runs"]["late"]
+
+
+def test_parts_of_one_bench_keep_each_fusions_options_and_must_agree_on_fusions_both_trained(digits, tmp_path):
+    """A recipe sets only the options of the fusions trained, so a part of a few fusions records fewer."""
+    config = TrainConfig(epochs=1, patience=10, seed=0, accelerator="cpu")
+    ranked = {"fusion_options": {"low-rank": {"rank": 2}}}
+    first = run_bench(digits, ["low-rank"], config, tmp_path, model_options=ranked)
+    both = run_bench(digits, ["early"], config, tmp_path)
+    assert both["settings"]["model_options"]["fusion_options"] == {"low-rank": {"rank": 2}}
+    assert both["runs"]["low-rank"] == first["runs"]["low-rank"] and "early" in both["runs"]
+    again = run_bench(digits, ["low-rank", "early"], config, tmp_path, model_options=ranked)
+    assert again["runs"] == both["runs"]  # the same bench: nothing retrained
+    with pytest.raises(ConfigError, match="other settings"):
+        run_bench(digits, ["low-rank"], config, tmp_path, model_options={"fusion_options": {"low-rank": {"rank": 3}}})
+    with pytest.raises(ConfigError, match="other settings"):  # no entry is low-rank's defaults, not rank 2
+        run_bench(digits, ["low-rank"], config, tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from polymodal.bench.runner import bench_identity
+from polymodal.bench.runner import join_settings, trained_fusions
 from polymodal.bench.summary import summarize
 from polymodal.errors import ConfigError
 
@@ -14,7 +14,7 @@ def merge_results(sources: Sequence[dict[str, Any]], command: str) -> dict[str, 
     """One bench's ``results.json`` content from several of the same identity.
 
     Each source is the content of a ``polymodal bench`` ``results.json`` made with the same data,
-    training and model settings (:func:`~polymodal.bench.runner.bench_identity`); their seeds and
+    training and model settings (:func:`~polymodal.bench.runner.join_settings`); their seeds and
     methods may differ (a few fusions or one seed each). A run found in two sources is kept once,
     from the first.
 
@@ -35,16 +35,18 @@ def merge_results(sources: Sequence[dict[str, Any]], command: str) -> dict[str, 
     first = sources[0]
     runs: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
+    settings = json.loads(json.dumps(first["settings"]))
     for source in sources:
-        if bench_identity(source["settings"]) != bench_identity(first["settings"]):
+        joined = join_settings(settings, trained_fusions(runs), source["settings"], trained_fusions(source["runs"]))
+        if joined is None:
             raise ConfigError(f"sources: benches of different settings cannot be merged: {source.get('command')!r} "
                               f"and {first.get('command')!r}")
+        settings = joined
         for method, by_seed in source["runs"].items():
             for seed, result in by_seed.items():
                 runs.setdefault(method, {}).setdefault(seed, result)
         skipped.update(source.get("skipped", {}))
     seeds = sorted({int(s) for by_seed in runs.values() for s in by_seed})
-    settings = json.loads(json.dumps(first["settings"]))
     settings["train_config"]["seed"] = seeds[0] if seeds else settings["train_config"].get("seed")
     order = sorted(runs, key=lambda m: (not m.startswith("unimodal:"), m))
     return {"command": command, "settings": settings, "seeds": seeds, "runs": {m: runs[m] for m in order},

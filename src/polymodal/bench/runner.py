@@ -117,7 +117,41 @@ def bench_identity(settings: dict[str, Any]) -> dict[str, Any]:
         identity.get("train_config", {}).pop(key, None)
     for key in LOCATION_OPTIONS:
         identity.get("dataset_options", {}).pop(key, None)
+    identity.get("model_options", {}).pop("fusion_options", None)  # per fusion: see join_settings
     return identity
+
+
+def trained_fusions(runs: dict[str, dict[str, Any]]) -> set[str]:
+    """The fusions a bench's runs (``{method: {seed: result}}``) trained: each result's ``fusion``."""
+    return {result["fusion"] for by_seed in runs.values() for result in by_seed.values() if "fusion" in result}
+
+
+def join_settings(earlier: dict[str, Any], earlier_fusions: set[str], later: dict[str, Any],
+                  later_fusions: set[str]) -> dict[str, Any] | None:
+    """The settings of one bench made of two parts, or ``None`` when they are not the same bench.
+
+    The parts must have one :func:`bench_identity`. Their per-fusion options (a recipe sets only
+    those of the fusions trained, so a part of a few fusions records fewer) must agree for every
+    fusion both parts trained, an absent entry meaning the fusion's defaults.
+
+    Args:
+        earlier, later: the parts' ``settings``.
+        earlier_fusions, later_fusions: the fusions each part trained (:func:`trained_fusions`).
+
+    Returns:
+        ``later`` with the fusion options of both parts, or ``None``.
+    """
+    if bench_identity(earlier) != bench_identity(later):
+        return None
+    before = earlier.get("model_options", {}).get("fusion_options", {})
+    after = later.get("model_options", {}).get("fusion_options", {})
+    if any(before.get(f, {}) != after.get(f, {}) for f in earlier_fusions & later_fusions):
+        return None
+    joined = json.loads(json.dumps(later))
+    options = {**before, **after}
+    if options:
+        joined.setdefault("model_options", {})["fusion_options"] = options
+    return joined
 
 
 def _settings(dataset: MultimodalDataset, train_config: TrainConfig, model_options: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +181,9 @@ def run_bench(
     the data set (and its split) is the one given. ``results.json`` is rewritten atomically
     after each run. Running again with the same ``out_dir`` skips the runs already in it,
     resumes the unfinished one from its last checkpoint
-    (``out_dir/runs/<method>/seed-<seed>/checkpoints/last.ckpt``), and runs any seed added.
+    (``out_dir/runs/<method>/seed-<seed>/checkpoints/last.ckpt``), and runs any seed or fusion
+    added. Runs of methods an earlier call made there and this one does not list are kept, after
+    this call's methods: a few fusions can run first, and the rest later into the same folder.
 
     Args:
         dataset: the data set.
@@ -185,18 +221,20 @@ def run_bench(
     bench_layout = BenchLayout(out_dir)
     results_path = bench_layout.results
     runs: dict[str, dict[str, Any]] = {}
+    balances = parse_balances(balances if balances is not None else [train_config.balance])
+    methods = bench_methods(dataset, fusions, balances)
     if results_path.is_file():
         previous = json.loads(results_path.read_text())
-        if "runs" not in previous or bench_identity(previous.get("settings", {})) != bench_identity(settings):
+        joined = join_settings(previous.get("settings", {}), trained_fusions(previous.get("runs", {})),
+                               settings, {m.fusion for m in methods}) if "runs" in previous else None
+        if joined is None:
             raise ConfigError(
                 f"--out {out_dir} holds a benchmark made with other settings; use another --out or delete that folder"
             )
-        runs = previous["runs"]
-    balances = parse_balances(balances if balances is not None else [train_config.balance])
+        runs, settings = previous["runs"], joined
     balance_options = dict(train_config.balance_options if balance_options is None else balance_options)
     train_config = replace(train_config, balance="none", balance_options={})
     check_modalities(train_config.augment, dataset, "--augment")  # before any run
-    methods = bench_methods(dataset, fusions, balances)
     shared_options = {k: v for k, v in model_options.items() if k != "fusion_options"}
     per_model: dict[str, dict[str, Any]] = model_options.get("fusion_options", {})
     total = len(methods) * len(seeds)
@@ -204,7 +242,9 @@ def run_bench(
     skipped: dict[str, str] = {}
 
     def collect() -> dict[str, Any]:
-        done = {m.name: runs[m.name] for m in methods if runs.get(m.name)}
+        # this call's methods in their order, then those an earlier call ran into the same folder
+        order = [m.name for m in methods] + [name for name in runs if name not in {m.name for m in methods}]
+        done = {name: runs[name] for name in order if runs.get(name)}
         results.update(command=command, settings=settings, seeds=sorted({int(s) for r in runs.values() for s in r} | set(seeds)),
                        runs=done, methods={name: summarize(name, r) for name, r in done.items()}, skipped=skipped)
         return results
