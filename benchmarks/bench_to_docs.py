@@ -8,7 +8,8 @@ Any further options are passed to ``polymodal bench``. ``--no-run`` only rewrite
 from the results already in the output folder (marked interim while some runs are missing). The bench's output folder defaults to
 ``runs/bench-<dataset>``, so an interrupted run resumes. The section of ``docs/benchmarks.md``
 for the data set (between ``<!-- bench:NAME -->`` markers) is replaced by the table, the
-command, the seed, whether every fusion beats the better unimodal baseline, and the accuracy
+command, the seed, whether every fusion beats the better unimodal baseline (on the mean, and
+seed by seed), and the accuracy
 figures (``docs/figures/bench-NAME-{accuracy,parameters,train_time_s}.png``). With ``--seeds 0,1,2``
 the table gives the mean ± standard deviation of accuracy over the seeds.
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from polymodal.bench.report import figures, markdown_table, routing_notes
 from polymodal.bench.runner import parse_seeds
-from polymodal.bench.summary import summarize
+from polymodal.bench.summary import below_unimodal_by_seed, summarize
 from polymodal.io import atomic_write, atomic_write_text, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,14 @@ def fusion_verdict(results: dict) -> str:
     best_name, best = max(uni.items(), key=lambda kv: kv[1])
     losers = [k for k, v in methods.items() if not k.startswith("unimodal:") and v["test_accuracy"] <= best]
     verdict = "every fusion beats it" if not losers else f"not beaten by: {', '.join(losers)}"
-    return f"Best unimodal baseline: {best_name} at {best:.4f}; {verdict}."
+    line = f"Best unimodal baseline: {best_name} at {best:.4f}; {verdict}."
+    if len(results["seeds"]) > 1:
+        below = below_unimodal_by_seed(results["runs"])
+        line += (" Seed by seed, against that seed's best baseline: "
+                 + ("every fusion beats it on every seed." if not below else "not beaten on "
+                    + "; ".join(f"{m} seed {s} ({a:.4f} vs {b:.4f})" for m, by in below.items()
+                                for s, (a, b) in by.items()) + "."))
+    return line
 
 
 def main() -> int:

@@ -95,3 +95,17 @@ def test_imbalance_is_summarised_as_seed_means_of_probes_and_last_contributions(
     row = summarize("tensor", {"0": run(0, 0.6, [0.1, 0.3]), "1": run(1, 0.8, [0.2, 0.5])})
     assert row["imbalance"]["probe"] == pytest.approx({"a": 0.7, "b": 0.5})
     assert row["imbalance"]["contribution"] == pytest.approx({"a": 0.4, "b": 0.1})
+
+
+def test_fusions_below_the_best_unimodal_baseline_are_found_seed_by_seed():
+    from polymodal.bench.summary import below_unimodal_by_seed
+
+    def acc(**by_seed):
+        return {s.lstrip("s"): {"test_accuracy": a} for s, a in by_seed.items()}
+
+    runs = {"unimodal:image": acc(s0=0.63, s1=0.64, s2=0.62), "unimodal:audio": acc(s0=0.40, s1=0.66, s2=0.41),
+            "tensor": acc(s0=0.85, s1=0.65, s2=0.84),  # mean 0.78 beats both means, yet seed 1 is below audio
+            "late": acc(s0=0.86, s1=0.85, s2=0.62),  # seed 2: equal to the best baseline is not above it
+            "early": acc(s0=0.86, s1=0.87, s2=0.85, s3=0.10)}  # seed 3 has no baseline: not judged
+    assert below_unimodal_by_seed(runs) == {"tensor": {"1": (0.65, 0.66)}, "late": {"2": (0.62, 0.62)}}
+    assert below_unimodal_by_seed({k: v for k, v in runs.items() if k != "tensor" and k != "late"}) == {}

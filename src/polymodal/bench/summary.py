@@ -52,3 +52,33 @@ def summarize(method: str, runs: Mapping[str, dict[str, Any]], timing_seeds: Col
                              for m in modalities},
         }
     return row
+
+
+def below_unimodal_by_seed(runs: Mapping[str, Mapping[str, dict[str, Any]]]) -> dict[str, dict[str, tuple[float, float]]]:
+    """The fused methods that do not beat the best unimodal baseline of the same seed.
+
+    A fusion should beat every single modality on every seed, not only on average: the mean over
+    seeds can hide a seed where the fusion never learned one modality.
+
+    Args:
+        runs: a bench's ``{method: {seed: fit result}}``; the baselines are named ``unimodal:*``.
+
+    Returns:
+        ``{method: {seed: (its test accuracy, the seed's best unimodal accuracy)}}`` for each seed
+        where the method's accuracy is not above the best baseline's (empty when every fusion
+        beats it everywhere). Seeds without a baseline are not judged.
+    """
+    best: dict[str, float] = {}
+    for method, by_seed in runs.items():
+        if method.startswith("unimodal:"):
+            for seed, result in by_seed.items():
+                best[seed] = max(best.get(seed, float("-inf")), float(result["test_accuracy"]))
+    below: dict[str, dict[str, tuple[float, float]]] = {}
+    for method, by_seed in runs.items():
+        if method.startswith("unimodal:"):
+            continue
+        for seed, result in by_seed.items():
+            accuracy = float(result["test_accuracy"])
+            if seed in best and accuracy <= best[seed]:
+                below.setdefault(method, {})[seed] = (accuracy, best[seed])
+    return below

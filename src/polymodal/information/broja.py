@@ -163,8 +163,7 @@ def solve_broja(p: np.ndarray, tol_bits: float = 1e-8, max_iterations: int = 200
 
 def _interior_point(p1: np.ndarray, p2: np.ndarray, tol: float, max_iterations: int) -> tuple[np.ndarray, float, int]:
     """Primal-dual interior point on the dual; returns (q, certified gap in nats, iterations)."""
-    n1, k = p1.shape
-    n2 = p2.shape[0]
+    k = p1.shape[1]
     allowed = (p1[:, None, :] > 0) & (p2[None, :, :] > 0)
     pairs = allowed.any(axis=2)
     n_pairs = int(pairs.sum())
