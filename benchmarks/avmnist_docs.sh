@@ -34,7 +34,7 @@ has() { [[ $STEPS == *,$1,* ]]; }
 
 if has zoo; then
   bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 "${ZOO_SET:-zoo}"
-  $PY benchmarks/merge_bench.py --out runs/bench-avmnist \
+  $PY benchmarks/merge_bench.py --out runs/bench-avmnist --link-runs \
     --command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" runs/issue20/zoo-$RECIPE/*
   $PY benchmarks/bench_to_docs.py --no-run --dataset avmnist --out runs/bench-avmnist \
     --shown-command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" \

@@ -8,31 +8,54 @@ Each source folder holds a ``results.json`` of ``polymodal bench``. They must be
 (:func:`polymodal.bench.merge.merge_results`: the same data, training and model settings; the
 seeds and the methods may differ; a run found in two sources is kept once). The merged file lists every run, the summary of every method over its seeds, and
 ``--command``: the single ``polymodal bench`` command that would have made the same runs.
+``--link-runs`` also links each kept run's folder into ``--out/runs/<method>/seed-<S>`` (relative
+links), so that scripts reading a bench's folders (``interactions_avmnist.py --runs``) see one bench.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from pathlib import Path
 
 from polymodal.bench.merge import merge_results
 from polymodal.io import atomic_write_json
+from polymodal.layout import BenchLayout
+
+
+def link_runs(out: Path, folders: list[Path], sources: list[dict], merged: dict) -> None:
+    """Link ``out/runs/<method>/seed-<S>`` to the folder of the source whose run the merge kept
+    (the first that has it); an existing link is replaced, a real folder is an error."""
+    for method, by_seed in merged["runs"].items():
+        for seed in by_seed:
+            folder = next(f for f, src in zip(folders, sources) if seed in src["runs"].get(method, {}))
+            target, link = BenchLayout(folder).run(method, int(seed)).root, BenchLayout(out).run(method, int(seed)).root
+            if link.exists() and not link.is_symlink():
+                raise SystemExit(f"merge_bench: {link} is a run folder, not a link; use another --out")
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_symlink():
+                link.unlink()
+            link.symlink_to(os.path.relpath(target.resolve(), link.parent.resolve()), target_is_directory=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder of the merged results.json")
     parser.add_argument("--command", required=True, help="the equivalent single polymodal bench command")
+    parser.add_argument("--link-runs", action="store_true",
+                        help="link each kept run's folder into --out/runs, as if one bench had made them")
     parser.add_argument("sources", nargs="+", type=Path, help="folders holding a results.json each")
     args = parser.parse_args()
-    found = [s / "results.json" for s in args.sources if (s / "results.json").is_file()]
+    found = [s for s in args.sources if BenchLayout(s).results.is_file()]
     if not found:
         print("merge_bench: no results.json in the sources", file=sys.stderr)
         return 2
-    merged = merge_results([json.loads(p.read_text()) for p in found], args.command)
+    sources = [BenchLayout(s).read_results() for s in found]
+    merged = merge_results(sources, args.command)
     atomic_write_json(args.out / "results.json", merged)
+    if args.link_runs:
+        link_runs(args.out, found, sources, merged)
     print(f"{args.out / 'results.json'}: {sum(len(r) for r in merged['runs'].values())} runs of "
           f"{len(merged['runs'])} methods from {len(found)} benches, seeds {merged['seeds']}")
     return 0
