@@ -10,6 +10,9 @@
 #                 one-seed sub-benches JOBS at a time (benchmarks/issue20_runs.sh, set `zoo`), merged
 #                 into runs/bench-avmnist, then docs/benchmarks.md's avmnist section (ZOO_SET=zoo-by-seed
 #                 in the environment: one bench per seed instead, for a machine with few cores);
+#   seq           docs/benchmarks.md's avmnist-seq table (benchmarks/sequence_encoders.py), beside the
+#                 zoo's spectrogram rows: avmnist-seq must have AV-MNIST's recipe in DATASET_RECIPES
+#                 (the spectrogram masks have sequence forms of the same names);
 #   interactions  EMAP and response categories of the zoo's seed-0 models (docs/benchmarks.md);
 #   robustness    docs/robustness.md (it retrains digits and mfeat too: their runs are reused);
 #   fission       docs/fission.md's AV-MNIST section;
@@ -19,14 +22,10 @@
 # Not regenerated, on purpose: docs/avmnist_patience.md (a study of recipe `adam`, pinned by its
 # --recipe), docs/loop_overhead.md (pinned to `adam`: its plain loop is Adam's) and the recipe
 # studies (avmnist_recipe.md, avmnist_candidate.md: their commands name their recipes).
-# Still open: docs/benchmarks.md's avmnist-seq table (benchmarks/sequence_encoders.py) sets its
-# sequence encoders beside the avmnist table's spectrogram column, "same recipe"; avmnist-seq's
-# audio is a sequence, which the spectrogram masks do not apply to, so it needs a recipe of its own
-# measured before that table can be rerun under the new one.
 set -eu
 DATA=${1:?usage: avmnist_docs.sh DATA_DIR [JOBS] [STEPS]}
 JOBS=${2:-$(nproc)}
-STEPS=,${3:-zoo,interactions,robustness,fission,coordination,cli},
+STEPS=,${3:-zoo,seq,interactions,robustness,fission,coordination,cli},
 PY=python3
 # the zoo's benches name the recipe, so they go to runs/issue20/zoo-RECIPE and never meet older ones
 export RECIPE=${RECIPE:-$($PY -c 'from polymodal.training.recipes import DATASET_RECIPES; print(DATASET_RECIPES.get("avmnist", "adam"))')}
@@ -39,6 +38,11 @@ if has zoo; then
   $PY benchmarks/bench_to_docs.py --no-run --dataset avmnist --out runs/bench-avmnist \
     --shown-command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" \
     --machine "one-seed sub-benches run $JOBS at a time (benchmarks/avmnist_docs.sh), one PyTorch thread each"
+fi
+if has seq; then
+  SEQ=$($PY -c 'from polymodal.training.recipes import DATASET_RECIPES as R; print(R.get("avmnist-seq", "adam"))')
+  [ "$SEQ" = "$RECIPE" ] || { echo "avmnist_docs.sh: avmnist-seq trains with $SEQ, avmnist with $RECIPE; give both one recipe in DATASET_RECIPES" >&2; exit 2; }
+  $PY benchmarks/sequence_encoders.py --data-dir "$DATA" --seeds 0,1,2 --encoders gru,cnn
 fi
 has interactions && $PY benchmarks/interactions_avmnist.py --runs runs/bench-avmnist/runs --data-dir "$DATA" \
   --emap-samples 2000 --emap-samples-for raw=500,cross-modal-transformer=500

@@ -3,9 +3,10 @@
 ``avmnist-seq`` has the pairs, images and split of ``avmnist``; its audio is the whole noisy
 recording (-10 dB) as log-mel frames (12 to 226 steps). For each sequence encoder (GRU, 1-D CNN,
 Transformer) this runs ``polymodal bench --dataset avmnist-seq --fusions early,late
---sequence-encoder NAME --seeds 0,1,2`` (bench defaults: Adam 1e-3, batch 64, at most 30 epochs,
-patience 8) and puts the audio-only baseline and the two fusions beside the spectrogram rows of
-the ``avmnist`` bench in ``docs/benchmarks.md`` (same recipe, same seeds).
+--sequence-encoder NAME --seeds 0,1,2`` (the data set's recipe, at most 30 epochs, patience 8) and
+puts the audio-only baseline and the two fusions beside the spectrogram rows of the ``avmnist``
+bench in ``docs/benchmarks.md`` (same recipe, same seeds: the script stops if ``avmnist`` and
+``avmnist-seq`` have different recipes in ``DATASET_RECIPES``).
 
 Usage: python benchmarks/sequence_encoders.py --data-dir ../shared/data [--seeds 0,1,2] [--encoders gru,cnn,transformer]
 Writes the section between ``<!-- bench:avmnist-seq -->`` markers of docs/benchmarks.md; runs go to
@@ -48,6 +49,12 @@ def main() -> None:
     from polymodal.data.registry import load_dataset
     from polymodal.training.recipes import settings_for
 
+    from polymodal.training.recipes import recipe_for
+
+    recipe = recipe_for("avmnist-seq", None) or "adam"
+    if recipe != (recipe_for("avmnist", None) or "adam"):
+        raise SystemExit(f"sequence_encoders.py: avmnist-seq trains with {recipe!r}, avmnist with "
+                         f"{recipe_for('avmnist', None) or 'adam'!r}; its table sits beside avmnist's, so give both one recipe")
     seeds = [int(s) for s in args.seeds.split(",")]
     encoders = [e.strip() for e in args.encoders.split(",")]
     ds = load_dataset("avmnist-seq", args.data_dir, seed=seeds[0])
@@ -75,7 +82,7 @@ def main() -> None:
         f"{START}\n### avmnist-seq: the audio as a sequence\n\n"
         f"Command: `{cmd}` (seeds {args.seeds}; test accuracy mean ± s.d. over the seeds, median training time "
         "in brackets, on a shared 2-core machine). The spectrogram column is the `avmnist` table above: the same "
-        "pairs, images, split, noise (-10 dB) and recipe; only the audio front end and its encoder differ. "
+        f"pairs, images, split, noise (-10 dB) and recipe (`{recipe}`); only the audio front end and its encoder differ. "
         f"`avmnist-seq` audio: the whole recording as 40 log-mel energies per 10 ms; in the training split {int(lengths.min())} to "
         f"{int(lengths.max())} steps (median {int(lengths.median())}), every encoder masked to the true steps.\n\n"
         + "".join(lines)

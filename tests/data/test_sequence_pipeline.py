@@ -66,3 +66,21 @@ def test_contrastive_coordination_with_a_sequence(seq_data, tmp_path):
     assert result["config"]["modalities"][0]["kind"] == "sequence"
     cca = coordinate(seq_data, "cca", tmp_path / "cca", k=2, progress_bar=False)
     assert len(cca["test_correlations"]) == 2
+
+
+def test_a_sequence_is_augmented_in_training_by_the_spectrogram_mask_names(seq_data, tmp_path):
+    """One recipe (`audio=freq-mask:0.15`) masks audio as a spectrogram or as a sequence of frames."""
+    from polymodal.robustness.corrupt import corruptor_of_chains
+    from polymodal.training.pipeline import fit
+
+    split = seq_data.splits["train"]
+    batch = {"inputs": {m: split.modality(m)[:16] for m in seq_data.modalities}, "index": torch.arange(16)}
+    corruptor = corruptor_of_chains(seq_data, {"seq": [("time-mask", 0.5), ("freq-mask", 0.5)]})
+    out = corruptor(split, batch, torch.Generator().manual_seed(0))
+    x, y = batch["inputs"]["seq"], out["seq"]
+    assert torch.equal(y.lengths, x.lengths) and not torch.equal(y.values, x.values)
+    assert torch.equal(out["vec"], batch["inputs"]["vec"])
+    result = fit(seq_data, ModelConfig.for_dataset(seq_data, "early", sequence_encoder="gru"),
+                 TrainConfig(epochs=1, batch_size=32, seed=0, augment={"seq": "time-mask:0.2+freq-mask:0.5"}),
+                 tmp_path / "run", progress_bar=False)
+    assert result["train_config"]["augment"] == {"seq": "time-mask:0.2+freq-mask:0.5"}

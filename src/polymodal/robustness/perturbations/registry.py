@@ -28,6 +28,9 @@ PERTURBATIONS: dict[str, dict[str, Perturbation]] = {
         "gaussian": Perturbation("gaussian", "sequence", sequence.step_noise),
         "frame-drop": Perturbation("frame-drop", "sequence", sequence.padded_frame_dropping),
         "truncate": Perturbation("truncate", "sequence", sequence.padded_truncation),
+        # the names of the spectrogram's masks, so that one recipe masks audio of either form
+        "time-mask": Perturbation("time-mask", "sequence", sequence.step_band_masking),
+        "freq-mask": Perturbation("freq-mask", "sequence", sequence.feature_band_masking),
     },
 }
 
