@@ -97,3 +97,43 @@ def test_without_a_reported_epoch_or_warm_up_the_penalty_is_full():
     assert f.current_penalty == 0.3
     with pytest.raises(ConfigError, match="penalty_warmup must be an int >= 0"):
         DynamicFusion(DIMS, 5, penalty_warmup=-1)
+
+
+@pytest.mark.parametrize("train_gate", ["soft", "hard"])
+def test_in_the_experts_epochs_the_gate_is_uniform_untrained_and_unpenalised(train_gate):
+    torch.manual_seed(0)
+    f = DynamicFusion(DIMS, 5, branches=BRANCHES, penalty=0.3, expert_epochs=3, train_gate=train_gate).train()
+    x = {m: torch.randn(64, d) for m, d in DIMS.items()}
+    outs = torch.stack([fb.fuse({m: x[m] for m in b}) for fb, b in zip(f.branch_fusions, BRANCHES)])  # (K, B, o)
+    f.start_epoch(2)
+    z = f(x)
+    if train_gate == "soft":  # the plain mean of the branches, whatever the gate scores
+        torch.testing.assert_close(z, outs.mean(0))
+    else:  # one branch per example, each branch drawn
+        hits = (z.unsqueeze(0) - outs).abs().amax(-1) < 1e-6
+        assert torch.equal(hits.sum(0), torch.ones(64, dtype=torch.long)) and bool(hits.any(1).all())
+    penalty = f.auxiliary_loss()
+    assert float(penalty) == 0.0 and f.current_penalty == 0.0
+    (z.square().sum() + penalty).backward()
+    assert float(f.gate.weight.grad.abs().sum()) == 0.0  # in the graph, but it learns nothing yet
+    assert float(f.branch_fusions[2].projection.weight.grad.abs().sum()) > 0
+    f.start_epoch(3)  # the gate's first epoch
+    f.zero_grad()
+    z = f(x)
+    g = torch.softmax(f.gate(x["a"]), -1)
+    if train_gate == "soft":
+        torch.testing.assert_close(z, torch.einsum("bk,kbo->bo", g, outs))
+    z.square().sum().backward()
+    assert float(f.gate.weight.grad.abs().sum()) > 0
+
+
+@pytest.mark.parametrize("epoch,share", [(0, 0.0), (4, 0.0), (5, 0.0), (7, 0.5), (9, 1.0), (20, 1.0)])
+def test_the_penalty_warms_up_from_the_end_of_the_experts_epochs(epoch, share):
+    f = DynamicFusion(DIMS, 5, branches=BRANCHES, penalty=0.3, penalty_warmup=4, expert_epochs=5)
+    f.start_epoch(epoch)
+    assert f.current_penalty == pytest.approx(0.3 * share)
+    assert f.experts_only == (epoch < 5)
+    with pytest.raises(ConfigError, match="expert_epochs must be an int >= 0"):
+        DynamicFusion(DIMS, 5, expert_epochs=1.5)
+    unreported = DynamicFusion(DIMS, 5, penalty=0.3, expert_epochs=5)  # a user's own loop: no stages
+    assert not unreported.experts_only and unreported.current_penalty == 0.3

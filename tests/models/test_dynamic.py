@@ -44,3 +44,28 @@ def test_the_expensive_encoder_runs_only_for_examples_routed_to_it():
     model.train()
     assert model(x).shape == cheap.shape == logits.shape == (10, 3)  # training runs every branch
     assert seen[-1] == 10 and model.auxiliary_loss() is not None
+
+
+def test_a_model_saved_in_the_experts_epochs_blends_its_branches_when_loaded_and_an_older_one_routes():
+    torch.manual_seed(0)
+    config = ModelConfig(MODS, num_classes=3, fusion="dynamic", embed_dim=8, hidden_dim=5,
+                         fusion_options={"expert_epochs": 2})
+    model = build_model(config)
+    model.start_epoch(1)  # the experts' second epoch
+    x = {"image": torch.randn(10, 1, 28, 28), "vec": torch.randn(10, 6)}
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    loaded = build_model(config)  # a fresh model knows no epoch: it would route
+    assert not loaded.fusion.experts_only
+    loaded.load_state_dict(saved)
+    loaded.eval()
+    with torch.no_grad():
+        e = loaded.encode(x)
+        per_branch = [f.fuse({m: e[m] for m in b}) for f, b in zip(loaded.fusion.branch_fusions, loaded.fusion.branches)]
+        torch.testing.assert_close(loaded(x), loaded.head(sum(per_branch) / 2))  # the plain mean of the branches
+    assert loaded.fusion.experts_only and loaded.fusion.routing_report()["experts_only"]
+    older = {k: v for k, v in saved.items() if not k.endswith("holding_gate")}  # saved before the stage existed
+    routed = build_model(config)
+    routed.load_state_dict(older)
+    assert not routed.fusion.experts_only
+    model.start_epoch(2)  # the gate's first epoch
+    assert not model.fusion.experts_only and not bool(model.state_dict()["fusion.holding_gate"])

@@ -22,7 +22,8 @@ def summarize(method: str, runs: Mapping[str, dict[str, Any]], timing_seeds: Col
 
     Returns:
         ``{"method", "seeds", "parameters", <MEAN_KEYS>, <MEAN_KEYS>_std, <MEDIAN_KEYS>}``, plus
-        ``"routing"`` (mean branch fractions and compute saved) for dynamic fusion, and for fusions
+        ``"routing"`` (mean branch fractions and compute saved, over the seeds whose model routes) for
+        dynamic fusion, and for fusions
         ``"imbalance"``: per modality, the mean over seeds of the linear probe's test accuracy
         (``probe``) and of the contribution to validation accuracy in the last epoch
         (``contribution``). The standard deviation is 0 for one seed.
@@ -37,7 +38,8 @@ def summarize(method: str, runs: Mapping[str, dict[str, Any]], timing_seeds: Col
     for key in MEDIAN_KEYS:
         values = [r[key] for r in timed if r.get(key) is not None]
         row[key] = statistics.median(values) if values else None
-    routings = [r["routing"] for r in results if "routing" in r]
+    # a model saved while its gate was held uniform (dynamic fusion's experts' epochs) routed nothing
+    routings = [r["routing"] for r in results if "routing" in r and not r["routing"].get("experts_only")]
     if routings:
         row["routing"] = {
             "fraction": {b: statistics.fmean(r["fraction"][b] for r in routings) for b in routings[0]["fraction"]},

@@ -34,8 +34,15 @@ class DynamicFusion(Fusion):
       loop reports it through :meth:`start_epoch`; full ``lambda`` when no loop reports epochs).
       Without the warm-up the penalty routes every example to the cheap branch before the
       expensive one has learned its extra modality, and that branch then never learns it (the
-      greedy-learner failure of ``docs/avmnist_recipe.md``); DynMM trains its experts before
-      the gate for the same reason. With ``train_gate="soft"`` (default) the branches are blended,
+      greedy-learner failure of ``docs/avmnist_recipe.md``). DynMM trains its experts before
+      the gate for the same reason, and so does ``expert_epochs = E > 0``: in epochs ``e < E``
+      the gate is held uniform, ``p_k = 1/K`` (no gradient reaches it, no penalty), and the
+      penalty's warm-up starts at ``E``, ``lambda_e = lambda * min(1, (e - E) / penalty_warmup)``.
+      Evaluation in those epochs blends the branches the same way (the gate has learned nothing
+      to route by), and a checkpoint keeps which stage it was saved in.
+      A learned gate can otherwise route away from the branch whose extra modality is still
+      noise before any penalty acts, and that branch then never learns it (dynamic fusion on
+      AV-MNIST, seed 1). With ``train_gate="soft"`` (default) the branches are blended,
       ``z = sum_k p_k F_k``; with ``train_gate="hard"`` the forward pass uses a one-hot
       straight-through Gumbel-softmax sample of ``p`` (each branch then trains alone, as it
       runs at inference) and the backward pass the soft gates' gradient.
@@ -50,6 +57,8 @@ class DynamicFusion(Fusion):
         branches: modality subsets, cheapest first; default ``[[first modality], all]``.
         penalty: ``lambda >= 0``.
         penalty_warmup: epochs over which the penalty rises linearly from 0 to ``lambda`` (0: none).
+        expert_epochs: epochs at the start in which the gate is held uniform and the branches
+            train as experts (0: none).
         temperature: gate temperature ``T > 0``.
         train_gate: ``"soft"`` (blend) or ``"hard"`` (straight-through) in training.
 
@@ -61,7 +70,7 @@ class DynamicFusion(Fusion):
 
     def __init__(self, input_dims: Mapping[str, int], output_dim: int, branches: Sequence[Sequence[str]] | None = None,
                  penalty: float = 0.05, temperature: float = 1.0, train_gate: str = "soft",
-                 penalty_warmup: int = 0) -> None:
+                 penalty_warmup: int = 0, expert_epochs: int = 0) -> None:
         super().__init__(input_dims, output_dim)
         names = list(self.input_dims)
         branches = [list(b) for b in (branches if branches is not None else [names[:1], names])]
@@ -78,10 +87,11 @@ class DynamicFusion(Fusion):
             raise ConfigError(f"penalty must be >= 0 and temperature > 0, got {penalty!r} and {temperature!r}")
         if train_gate not in ("hard", "soft"):
             raise ConfigError(f"train_gate must be 'hard' or 'soft', got {train_gate!r}")
-        if isinstance(penalty_warmup, bool) or not isinstance(penalty_warmup, int) or penalty_warmup < 0:
-            raise ConfigError(f"penalty_warmup must be an int >= 0 (epochs), got {penalty_warmup!r}")
+        for name, epochs in (("penalty_warmup", penalty_warmup), ("expert_epochs", expert_epochs)):
+            if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+                raise ConfigError(f"{name} must be an int >= 0 (epochs), got {epochs!r}")
         self.branches, self.penalty, self.temperature = branches, float(penalty), float(temperature)
-        self.penalty_warmup = penalty_warmup
+        self.penalty_warmup, self.expert_epochs = penalty_warmup, expert_epochs
         self.epoch: int | None = None  # set by the training loop (start_epoch)
         self.train_gate = train_gate
         self.branch_fusions = nn.ModuleList(
@@ -91,6 +101,7 @@ class DynamicFusion(Fusion):
         self.register_buffer("costs", torch.ones(len(branches)), persistent=False)
         self.set_costs({m: float(d) for m, d in self.input_dims.items()})
         self.register_buffer("route_counts", torch.zeros(len(branches)), persistent=False)
+        self.register_buffer("holding_gate", torch.tensor(False))  # in the experts' epochs (saved with the weights)
         self._expected_cost: torch.Tensor | None = None
 
     @property
@@ -108,15 +119,31 @@ class DynamicFusion(Fusion):
         return self.gate(torch.cat([shared[m] for m in self.shared], dim=-1))
 
     def start_epoch(self, epoch: int) -> None:
-        """Record the training epoch (from 0) for the penalty warm-up."""
+        """Record the training epoch (from 0) for the experts' stage and the penalty warm-up."""
         self.epoch = int(epoch)
+        self.holding_gate.fill_(self.epoch < self.expert_epochs)
+
+    @property
+    def experts_only(self) -> bool:
+        """Whether the gate is held uniform: the epoch is one of the first ``expert_epochs``, or the
+        weights were saved in one (never when no epoch was reported)."""
+        return bool(self.holding_gate)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: object, **kwargs: object) -> None:
+        # checkpoints saved before the experts' stage existed were routed by their gate
+        state_dict.setdefault(prefix + "holding_gate", torch.tensor(False))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def current_penalty(self) -> float:
         """``lambda_e``: the penalty of the current epoch (``lambda`` when no epoch was reported)."""
-        if self.epoch is None or self.penalty_warmup == 0:
+        if self.epoch is None:
             return self.penalty
-        return self.penalty * min(1.0, self.epoch / self.penalty_warmup)
+        if self.experts_only:
+            return 0.0
+        if self.penalty_warmup == 0:
+            return self.penalty
+        return self.penalty * min(1.0, (self.epoch - self.expert_epochs) / self.penalty_warmup)
 
     def auxiliary_loss(self) -> torch.Tensor | None:
         """``lambda_e * expected cost`` of the last training forward pass, else ``None``."""
@@ -124,12 +151,16 @@ class DynamicFusion(Fusion):
         return None if cost is None else self.current_penalty * cost
 
     def fuse(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        if not self.training:
+        if not self.training and not self.experts_only:
             return self.fuse_routed(inputs, lambda mods, rows: {m: inputs[m][rows] for m in mods})
         scores = self.gate_scores(inputs)  # (B, K)
+        if self.experts_only:  # a uniform gate: each branch trains on every example (soft) or a random share (hard)
+            scores = scores * 0.0  # zero gradient, but the gate stays in the graph (DDP expects every parameter used)
         p = torch.softmax(scores / self.temperature, dim=-1)
-        self._expected_cost = (p * self.costs).sum(-1).mean()
-        g = p if self.train_gate == "soft" else gate_weights(scores, "hard", self.temperature, training=True)
+        if self.training:
+            self._expected_cost = (p * self.costs).sum(-1).mean()
+        hard = self.train_gate == "hard" and self.training  # evaluation in the experts' epochs: the plain mean
+        g = gate_weights(scores, "hard", self.temperature, training=True) if hard else p
         outs = torch.stack([f.fuse({m: inputs[m] for m in b}) for f, b in zip(self.branch_fusions, self.branches)], -1)
         return (outs * g.unsqueeze(-2)).sum(-1)
 
@@ -170,6 +201,7 @@ class DynamicFusion(Fusion):
         n = float(self.route_counts.sum())
         frac = (self.route_counts / n) if n else torch.zeros_like(self.route_counts)
         return {
+            "experts_only": self.experts_only,  # saved in the experts' epochs: blended, not routed
             "examples": int(n),
             "fraction": {name: float(f) for name, f in zip(self.branch_names, frac)},
             "relative_cost": {name: float(c) for name, c in zip(self.branch_names, self.costs)},

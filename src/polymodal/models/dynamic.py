@@ -28,7 +28,8 @@ class DynamicMultimodalModel(MultimodalModel):
     """:class:`MultimodalModel` around a :class:`DynamicFusion` whose branch costs are the FLOPs of
     the encoders each branch needs.
 
-    In training it is the plain model (every encoder runs, soft gates). In evaluation, the
+    In training it is the plain model (every encoder runs, soft gates), and in evaluation too while
+    the fusion holds its gate uniform (:attr:`DynamicFusion.experts_only`). In evaluation, the
     shared modalities are encoded for the whole batch, the gate routes each example, and the
     other modalities are encoded only for the examples routed to a branch that reads them,
     which is where dynamic fusion saves compute.
@@ -58,13 +59,13 @@ class DynamicMultimodalModel(MultimodalModel):
 
     def forward_with_embeddings(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The routed prediction outside training (what :meth:`forward` predicts) and every embedding."""
-        if self.training:
+        if self.training or self.fusion.experts_only:
             return super().forward_with_embeddings(inputs)
         return self(inputs), self.encode(inputs)
 
     def forward(self, inputs: Mapping[str, torch.Tensor], presence: Presence | None = None) -> torch.Tensor:
         """``{m: (B, *shape_m)} -> (B, num_classes)`` logits; with ``presence``, every encoder runs (filled embeddings are routed)."""
-        if self.training or presence is not None:
+        if self.training or presence is not None or self.fusion.experts_only:  # every encoder runs
             return super().forward(inputs, presence)
         self.check_present(inputs)
         shared = {m: self.encoders[m](inputs[m]) for m in self.fusion.shared}
