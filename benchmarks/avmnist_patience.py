@@ -78,7 +78,7 @@ def train_pair(fusion: str, seed: int, data_dir: str, epochs: int, patience: int
         ds = load_dataset("avmnist", data_dir, seed=0, snr_db="-10", cache_dir=None)
         settings = settings_for("avmnist", [fusion], recipe=recipe,
                                 train={"epochs": epochs, "batch_size": 64, "patience": patience, "seed": seed, "accelerator": "cpu"})
-        result = fit(ds, settings.model_config(ds, fusion), settings.train_config(), run_dir, progress_bar=False)
+        result = fit(ds, settings.model_config(ds, fusion), settings.train_config(fusion), run_dir, progress_bar=False)
     return {"fusion": fusion, "seed": seed, "test_accuracy": result["test_accuracy"],
             "curve": validation_curve(run_dir)}
 

@@ -79,7 +79,7 @@ def main() -> None:
             bench_run = Path(baselines[name]) / f"unimodal-{b}" / f"seed-{args.seed}" if name in baselines else None
             supervised = settings_for(name, ["unimodal"], train={"epochs": args.epochs, "patience": 6, "seed": args.seed})
             row["supervised"] = run_or_load(bench_run or base / f"unimodal-{b}", lambda: fit(
-                uni, supervised.model_config(uni, "unimodal"), supervised.train_config(), base / f"unimodal-{b}",
+                uni, supervised.model_config(uni, "unimodal"), supervised.train_config("unimodal"), base / f"unimodal-{b}",
                 progress_bar=False))
             results[(name, a, b)] = row
     write(results, " ".join(sys.argv[1:]), args.out, baselines)

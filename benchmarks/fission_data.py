@@ -38,7 +38,7 @@ def trained(ds, fusion: str, options: dict, run_dir: Path, epochs: int):
     else:
         settings = settings_for(ds.name, [fusion], train={"epochs": epochs, "patience": 8, "batch_size": 128},
                                 model={"embed_dim": 32, "hidden_dim": 64, "dropout": 0.0}, fusion_options={fusion: options})
-        result = fit(ds, settings.model_config(ds, fusion), settings.train_config(), run_dir, progress_bar=False)
+        result = fit(ds, settings.model_config(ds, fusion), settings.train_config(fusion), run_dir, progress_bar=False)
     return load_model(result["checkpoint"]), result
 
 

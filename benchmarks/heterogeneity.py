@@ -70,7 +70,7 @@ def fusion_bench(ds, groups, pair_groups, seeds: list[int]) -> dict[str, dict]:
             run_dir = WORK / "fusion" / label.replace(" ", "-") / f"seed{seed}"
             done = run_dir / "result.json"
             result = (json.loads(done.read_text()) if done.exists() else  # a finished run is not trained again
-                      fit(ds, config, settings.train_config(), run_dir, progress_bar=False))
+                      fit(ds, config, settings.train_config("heterogeneity-aware"), run_dir, progress_bar=False))
             model = load_model(result["checkpoint"])
             rows.append({"accuracy": result["test_accuracy"], "time": result["train_time_s"],
                          "parameters": result["parameters"], "encoder_parameters": count_parameters(model.encoders)})

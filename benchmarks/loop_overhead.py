@@ -82,7 +82,7 @@ def overhead(name: str, dataset, fusion: str, epochs: int, repeats: int) -> dict
 
     settings = settings_for(name, [fusion], recipe="adam", train={"epochs": epochs, "patience": epochs, "seed": 0,
                                                                   "accelerator": "cpu"})
-    model_config, train_config = settings.model_config(dataset, fusion), settings.train_config()
+    model_config, train_config = settings.model_config(dataset, fusion), settings.train_config(fusion)
     times: dict[str, list[float]] = {"polymodal": [], "plain": []}
     accuracy: dict[str, float] = {}
     for r in range(repeats):

@@ -46,7 +46,7 @@ def bench(dataset, fusions: list[str], seeds: list[int], out: Path) -> dict:
     from polymodal.training.recipes import settings_for
 
     settings = settings_for(dataset.name, fusions, train={"epochs": 30, "patience": 8})  # the data set's own recipe
-    return run_bench(dataset, fusions, settings.train_config(), out, seeds=seeds, model_options=settings.model_options())
+    return run_bench(dataset, fusions, settings.train_config(), out, seeds=seeds, **settings.bench_options())
 
 
 def train_robust(dataset, name: str, out: Path) -> Path:
@@ -59,7 +59,7 @@ def train_robust(dataset, name: str, out: Path) -> Path:
     if not run.result.is_file():  # a finished run is reused (fit would train on from last.ckpt)
         # the data set's own recipe, under the run's settings; the run's augmentation replaces the recipe's
         settings = settings_for(dataset.name, [fusion], train={"epochs": 30, "patience": 8, **train_kw}, model=model_kw)
-        fit(dataset, settings.model_config(dataset, fusion), settings.train_config(), out, progress_bar=False)
+        fit(dataset, settings.model_config(dataset, fusion), settings.train_config(fusion), out, progress_bar=False)
     return out
 
 

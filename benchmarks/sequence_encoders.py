@@ -64,7 +64,7 @@ def main() -> None:
         settings = settings_for(ds.name, ["early", "late"], train={"epochs": 30, "patience": 8},
                                 model={"sequence_encoder": enc})
         results = run_bench(ds, ["early", "late"], settings.train_config(), WORK / enc, seeds=seeds,
-                            model_options=settings.model_options())
+                            **settings.bench_options())
         for m in METHODS:
             accs = [r["test_accuracy"] for r in results["runs"][m].values()]
             times = [r["train_time_s"] for r in results["runs"][m].values()]

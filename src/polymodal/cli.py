@@ -231,7 +231,7 @@ def bench(
         from polymodal.bench.runner import parse_balances, parse_seeds
 
         from polymodal.options import parse_options, scoped_model_options
-        from polymodal.training.recipes import apply_recipe, recipe_for
+        from polymodal.training.recipes import apply_recipe, fusion_train_for, recipe_for
 
     names = parse_fusions(fusions)
     seed_list = parse_seeds(seeds) if seeds is not None else [seed]
@@ -243,6 +243,7 @@ def bench(
     found, rest = _settings(flags, option, config_file, _model_targets())
     per_model = scoped_model_options(rest, names, known_fields=[*found["model"], *found["train"]] or ["ModelConfig and "
                                      "TrainConfig fields"])
+    fusion_train = fusion_train_for(recipe_for(dataset, recipe), found["train"], names)
     found["train"], found["model"], per_model = apply_recipe(recipe_for(dataset, recipe), found["train"], found["model"], per_model, names)
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
@@ -271,7 +272,7 @@ def bench(
         results = run_bench(ds, names, config, out, seeds=seed_list, model_options=model_options or None,
                             on_method=progress.on_method,
                             on_result=report if show else None, command=command, balances=balances,
-                            balance_options=balance_options)
+                            balance_options=balance_options, fusion_train=fusion_train)
         progress.finish(sum(len(r) for r in results["runs"].values()))
     if show:
         report(results, final=True)
@@ -328,7 +329,7 @@ def train(
         from polymodal.models.build import ModelConfig
         from polymodal.options import scoped_model_options
         from polymodal.robustness.corrupt import augment_of_subset
-        from polymodal.training.recipes import apply_recipe, recipe_for
+        from polymodal.training.recipes import apply_recipe, fusion_train_for, recipe_for
         from polymodal.training.pipeline import fit
 
     model_entry(fusion, "--fusion")
@@ -338,7 +339,9 @@ def train(
                  **_balance_flags(balance, balance_option))
     found, rest = _settings(flags, option, config_file, _model_targets())
     per_model = scoped_model_options(rest, [fusion], single=fusion)
+    own = fusion_train_for(recipe_for(dataset, recipe), found["train"], [fusion]).get(fusion, {})
     found["train"], found["model"], per_model = apply_recipe(recipe_for(dataset, recipe), found["train"], found["model"], per_model, [fusion])
+    found["train"] = {**found["train"], **own}  # the fusion's own, under the flags given
     fusion_options = per_model.get(fusion, {})
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:

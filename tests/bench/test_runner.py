@@ -186,3 +186,16 @@ def test_parts_of_one_bench_keep_each_fusions_options_and_must_agree_on_fusions_
         run_bench(digits, ["low-rank"], config, tmp_path, model_options={"fusion_options": {"low-rank": {"rank": 3}}})
     with pytest.raises(ConfigError, match="other settings"):  # no entry is low-rank's defaults, not rank 2
         run_bench(digits, ["low-rank"], config, tmp_path)
+
+
+def test_parts_agree_on_the_own_training_settings_of_the_fusions_both_trained():
+    from polymodal.bench.runner import join_settings
+
+    def part(fusion_train):
+        return {"dataset": "d", "train_config": {"lr": 0.1}, "model_options": {}, **({"fusion_train": fusion_train} if fusion_train else {})}
+
+    half = part({"low-rank": {"lr": 0.05}})
+    assert join_settings(half, {"low-rank"}, part({}), {"late"})["fusion_train"] == {"low-rank": {"lr": 0.05}}
+    assert join_settings(half, {"low-rank"}, part({}), {"low-rank"}) is None  # no entry: the shared rate
+    assert join_settings(half, {"low-rank"}, part({"low-rank": {"lr": 0.02}}), {"low-rank", "late"}) is None
+    assert join_settings(half, {"low-rank"}, half, {"low-rank"}) == half

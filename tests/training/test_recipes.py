@@ -12,7 +12,7 @@ from polymodal.catalog import build_model
 from polymodal.errors import ConfigError
 from polymodal.models.build import ModelConfig
 from polymodal.training.config import TrainConfig
-from polymodal.training.recipes import RECIPES, apply_recipe, describe_recipe, get_recipe, settings_for
+from polymodal.training.recipes import RECIPES, Recipe, apply_recipe, describe_recipe, fusion_train_for, get_recipe, settings_for
 
 
 def test_given_settings_win_and_other_fusions_options_are_left_out():
@@ -94,6 +94,7 @@ def test_a_data_sets_own_recipe_is_used_unless_the_command_names_one(monkeypatch
 def configs(digits, fusion, recipe, train=None, model=None, options=None):
     """The configurations a command with this recipe and these settings trains with, as result.json holds them."""
     t, m, o = apply_recipe(recipe, train or {}, model or {}, {fusion: options} if options else {}, [fusion])
+    t = {**t, **fusion_train_for(recipe, train or {}, [fusion]).get(fusion, {})}
     model_config = ModelConfig.for_dataset(digits, fusion, fusion_options=o.get(fusion, {}), **m)
     return asdict(TrainConfig(**t)), model_config.to_dict()
 
@@ -115,3 +116,48 @@ def test_a_run_is_described_by_its_recipe_and_the_settings_given_on_top(digits):
         == "adam + balance=warmstart + balance_options={epochs=8}"
     # bn-adam with the projection is as close to adam with batch norm: the shorter is not unique, the first listed wins
     assert describe_recipe(*configs(digits, "tensor", "bn-adam", options={"output_dim": 64})) == "adam + encoder_norm=auto"
+
+
+@pytest.fixture
+def half_rate_low_rank(monkeypatch):
+    """A recipe that trains low-rank fusion at half the others' rate, as MultiBench's AV-MNIST recipe."""
+    from polymodal.training import recipes
+
+    recipe = Recipe("half-rate-low-rank", train={"optimizer": "sgd", "lr": 0.1, "momentum": 0.9},
+                    fusion_train={"low-rank": {"lr": 0.05, "grad_clip": 8.0}})
+    monkeypatch.setitem(recipes.RECIPES, recipe.name, recipe)
+    return recipe.name
+
+
+def test_a_fusions_own_training_settings_apply_to_it_alone_and_given_settings_win(half_rate_low_rank):
+    settings = settings_for("digits", ["low-rank", "late"], recipe=half_rate_low_rank)
+    assert settings.fusion_train == {"low-rank": {"lr": 0.05, "grad_clip": 8.0}}
+    assert settings.train_config("low-rank").lr == 0.05 and settings.train_config("low-rank").grad_clip == 8.0
+    assert settings.train_config("late").lr == 0.1 and settings.train_config().lr == 0.1
+    given = settings_for("digits", ["low-rank"], recipe=half_rate_low_rank, train={"lr": 0.2})
+    assert given.train_config("low-rank").lr == 0.2 and given.train_config("low-rank").grad_clip == 8.0
+    assert settings_for("digits", ["late"], recipe=half_rate_low_rank).fusion_train == {}  # low-rank not trained
+    assert fusion_train_for(None, {}, ["low-rank"]) == {}
+
+
+def test_train_and_bench_give_a_fusion_its_own_settings(half_rate_low_rank, digits, tmp_path):
+    from typer.testing import CliRunner
+
+    from polymodal import cli
+
+    out = tmp_path / "train"
+    run = CliRunner().invoke(cli.app, ["train", "--dataset", "digits", "--fusion", "low-rank", "--epochs", "1",
+                                       "--recipe", half_rate_low_rank, "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    result = json.loads((out / "result.json").read_text())
+    assert result["train_config"]["lr"] == 0.05 and result["train_config"]["optimizer"] == "sgd"
+    assert result["recipe"].startswith(half_rate_low_rank) and "lr=" not in result["recipe"]
+    bench = tmp_path / "bench"
+    run = CliRunner().invoke(cli.app, ["bench", "--dataset", "digits", "--fusions", "low-rank,late", "--epochs", "1",
+                                       "--recipe", half_rate_low_rank, "--out", str(bench)])
+    assert run.exit_code == 0, run.output
+    results = json.loads((bench / "results.json").read_text())
+    lrs = {m: r["0"]["train_config"]["lr"] for m, r in results["runs"].items()}
+    assert lrs == {"unimodal:top": 0.1, "unimodal:bottom": 0.1, "low-rank": 0.05, "late": 0.1}
+    assert results["settings"]["fusion_train"] == {"low-rank": {"lr": 0.05, "grad_clip": 8.0}}
+    assert results["runs"]["low-rank"]["0"]["train_config"]["grad_clip"] == 8.0

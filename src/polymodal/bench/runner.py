@@ -118,6 +118,7 @@ def bench_identity(settings: dict[str, Any]) -> dict[str, Any]:
     for key in LOCATION_OPTIONS:
         identity.get("dataset_options", {}).pop(key, None)
     identity.get("model_options", {}).pop("fusion_options", None)  # per fusion: see join_settings
+    identity.pop("fusion_train", None)
     return identity
 
 
@@ -130,9 +131,9 @@ def join_settings(earlier: dict[str, Any], earlier_fusions: set[str], later: dic
                   later_fusions: set[str]) -> dict[str, Any] | None:
     """The settings of one bench made of two parts, or ``None`` when they are not the same bench.
 
-    The parts must have one :func:`bench_identity`. Their per-fusion options (a recipe sets only
-    those of the fusions trained, so a part of a few fusions records fewer) must agree for every
-    fusion both parts trained, an absent entry meaning the fusion's defaults.
+    The parts must have one :func:`bench_identity`. Their per-fusion options and training
+    settings (a recipe sets only those of the fusions trained, so a part of a few fusions records
+    fewer) must agree for every fusion both parts trained, an absent entry meaning none.
 
     Args:
         earlier, later: the parts' ``settings``.
@@ -143,20 +144,23 @@ def join_settings(earlier: dict[str, Any], earlier_fusions: set[str], later: dic
     """
     if bench_identity(earlier) != bench_identity(later):
         return None
-    before = earlier.get("model_options", {}).get("fusion_options", {})
-    after = later.get("model_options", {}).get("fusion_options", {})
-    if any(before.get(f, {}) != after.get(f, {}) for f in earlier_fusions & later_fusions):
-        return None
     joined = json.loads(json.dumps(later))
-    options = {**before, **after}
-    if options:
-        joined.setdefault("model_options", {})["fusion_options"] = options
+    for get, put in ((lambda x: x.get("model_options", {}).get("fusion_options", {}),
+                      lambda x, v: x.setdefault("model_options", {}).__setitem__("fusion_options", v)),
+                     (lambda x: x.get("fusion_train", {}), lambda x, v: x.__setitem__("fusion_train", v))):
+        before, after = get(earlier), get(later)
+        if any(before.get(f, {}) != after.get(f, {}) for f in earlier_fusions & later_fusions):
+            return None
+        if {**before, **after}:
+            put(joined, {**before, **after})
     return joined
 
 
-def _settings(dataset: MultimodalDataset, train_config: TrainConfig, model_options: dict[str, Any]) -> dict[str, Any]:
-    return {"dataset": dataset.name, "dataset_options": dataset.options, "train_config": asdict(train_config),
-            "model_options": model_options}
+def _settings(dataset: MultimodalDataset, train_config: TrainConfig, model_options: dict[str, Any],
+              fusion_train: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    settings = {"dataset": dataset.name, "dataset_options": dataset.options, "train_config": asdict(train_config),
+                "model_options": model_options}
+    return {**settings, "fusion_train": fusion_train} if fusion_train else settings
 
 
 def run_bench(
@@ -173,6 +177,7 @@ def run_bench(
     command: str = "",
     balances: Sequence[str] | None = None,
     balance_options: dict[str, Any] | None = None,
+    fusion_train: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Train every method of :func:`bench_methods` once per seed; collect the results in ``out_dir/results.json``.
 
@@ -203,6 +208,8 @@ def run_bench(
             not fit a fusion (``ogm`` with tensor fusion) is skipped with the reason.
         balance_options: their options, ``METHOD.key`` scoped when there are several (default:
             ``train_config.balance_options``).
+        fusion_train: ``{fusion: {TrainConfig field: value}}``: a fusion's own training settings
+            over ``train_config`` (a recipe's, :func:`~polymodal.training.recipes.fusion_train_for`).
 
     Returns:
         ``{"settings", "seeds", "runs": {method: {seed: fit result}}, "methods": {method: summary},
@@ -217,7 +224,8 @@ def run_bench(
     out_dir = Path(out_dir)
     seeds = parse_seeds(seeds if seeds is not None else [train_config.seed])
     model_options = dict(model_options or {})
-    settings = _settings(dataset, replace(train_config, seed=seeds[0]), model_options)
+    fusion_train = {f: dict(t) for f, t in (fusion_train or {}).items() if t}
+    settings = _settings(dataset, replace(train_config, seed=seeds[0]), model_options, fusion_train)
     bench_layout = BenchLayout(out_dir)
     results_path = bench_layout.results
     runs: dict[str, dict[str, Any]] = {}
@@ -259,9 +267,10 @@ def run_bench(
                                              fusion_options=dict(per_model.get(method.fusion, {})))
             try:
                 model = build_model(config)  # a fusion that cannot exist at these sizes is reported, not fatal
-                method_config = replace(train_config, seed=seed, balance=method.balance,
+                own = replace(train_config, **fusion_train.get(method.fusion, {}))
+                method_config = replace(own, seed=seed, balance=method.balance,
                                         balance_options=balance_options_for(balance_options, method.balance, balances),
-                                        augment=augment_of_subset(train_config.augment, dataset, data.modalities))
+                                        augment=augment_of_subset(own.augment, dataset, data.modalities))
                 if method.balance != "none":  # a method that does not fit the fusion is reported the same way
                     from polymodal.training.balance.methods import make_balancer
 

@@ -28,12 +28,16 @@ class Recipe:
         train: :class:`~polymodal.training.config.TrainConfig` fields.
         model: :class:`~polymodal.models.build.ModelConfig` fields.
         fusion_options: ``{fusion: {option: value}}``, used for the fusions that are trained.
+        fusion_train: ``{fusion: {TrainConfig field: value}}``: a fusion's own training settings,
+            over :attr:`train` (MultiBench's AV-MNIST recipe trains low-rank fusion at half the
+            others' rate).
     """
 
     name: str
     train: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
     fusion_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fusion_train: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _ADAM = {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "lr_schedule": "constant", "grad_clip": None}
@@ -130,6 +134,24 @@ def apply_recipe(name: str | None, train: Mapping[str, Any], model: Mapping[str,
     return train, model, options
 
 
+def fusion_train_for(name: str | None, train: Mapping[str, Any], fusions: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """A recipe's own training settings of the fusions trained, less those a command was given.
+
+    Args:
+        name: the recipe, or ``None`` (no settings).
+        train: TrainConfig fields given (they win over a fusion's own as over the recipe's).
+        fusions: the fusions trained.
+
+    Returns:
+        ``{fusion: {field: value}}``, fusions without settings left out.
+    """
+    if name is None:
+        return {}
+    own = {f: {k: v for k, v in t.items() if k not in train} for f, t in get_recipe(name).fusion_train.items()
+           if f in fusions}
+    return {f: t for f, t in own.items() if t}
+
+
 @dataclass(frozen=True)
 class RecipeSettings:
     """What a script trains with on a data set: its own settings filled by a recipe's (see :func:`settings_for`).
@@ -139,22 +161,32 @@ class RecipeSettings:
         train: :class:`~polymodal.training.config.TrainConfig` fields.
         model: :class:`~polymodal.models.build.ModelConfig` fields.
         fusion_options: ``{fusion: {option: value}}``.
+        fusion_train: ``{fusion: {TrainConfig field: value}}``, a fusion's own training settings
+            (:func:`fusion_train_for`).
     """
 
     recipe: str | None
     train: dict[str, Any]
     model: dict[str, Any]
     fusion_options: dict[str, dict[str, Any]]
+    fusion_train: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def train_config(self, **fields: Any) -> TrainConfig:
-        """A :class:`~polymodal.training.config.TrainConfig` of :attr:`train`, ``fields`` on top (e.g. ``seed=1``)."""
+    def train_config(self, fusion: str | None = None, **fields: Any) -> TrainConfig:
+        """A :class:`~polymodal.training.config.TrainConfig` of :attr:`train`, ``fusion``'s own
+        settings and ``fields`` on top (e.g. ``seed=1``). Without ``fusion``: the settings every
+        model of a bench starts from (:meth:`bench_options` adds each fusion's own)."""
         from polymodal.training.config import TrainConfig
 
-        return TrainConfig(**{**self.train, **fields})
+        return TrainConfig(**{**self.train, **self.fusion_train.get(fusion or "", {}), **fields})
 
     def model_options(self) -> dict[str, Any]:
         """:func:`~polymodal.bench.runner.run_bench`'s ``model_options``: :attr:`model` and the fusion options."""
         return {**self.model, "fusion_options": self.fusion_options} if self.fusion_options else dict(self.model)
+
+    def bench_options(self) -> dict[str, Any]:
+        """The keywords :func:`~polymodal.bench.runner.run_bench` takes from a recipe besides
+        :meth:`train_config`: ``model_options`` and ``fusion_train``."""
+        return {"model_options": self.model_options(), "fusion_train": self.fusion_train}
 
     def model_config(self, dataset: MultimodalDataset, fusion: str, **fields: Any) -> ModelConfig:
         """``ModelConfig.for_dataset(dataset, fusion)`` with :attr:`model`, ``fusion``'s options and ``fields`` on top."""
@@ -185,7 +217,7 @@ def settings_for(dataset: str, fusions: Sequence[str], *, recipe: str | None = N
     """
     name = recipe_for(dataset, recipe)
     t, m, o = apply_recipe(name, train or {}, model or {}, fusion_options or {}, fusions)
-    return RecipeSettings(name, t, m, o)
+    return RecipeSettings(name, t, m, o, fusion_train_for(name, train or {}, fusions))
 
 
 #: the settings a recipe sets, or a run may change on top of one, that :func:`describe_recipe` compares
@@ -224,7 +256,7 @@ def describe_recipe(train_config: Mapping[str, Any], model_config: Mapping[str, 
     defaults = {**{k: train_defaults[k] for k in _TRAIN_KEYS}, **{k: model_defaults[k] for k in _MODEL_KEYS}}
     best: tuple[int, str, list[str]] | None = None
     for name, recipe in RECIPES.items():
-        expected = {**defaults, **recipe.train, **recipe.model,
+        expected = {**defaults, **recipe.train, **recipe.fusion_train.get(fusion, {}), **recipe.model,
                     **_fusion_options(fusion, recipe.fusion_options.get(fusion, {}))}
         diff = [f"{k}={_show(v)}" for k, v in have.items() if v != expected.get(k)]
         if best is None or len(diff) < best[0]:
