@@ -35,6 +35,7 @@ from polymodal.training.optimizers import optimization_settings
 from polymodal.training.module import ClassificationModule
 from polymodal.training.progress import TrainingProgress
 from polymodal.training.recipes import describe_recipe
+from polymodal.training.resume_check import RecordTrainConfig, check_resumable
 
 
 def quiet_lightning() -> None:
@@ -169,12 +170,15 @@ def train_module(
     last = RunLayout(run_dir).last
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     resumed_from = str(last) if resume and last.is_file() else None
-    resumed_epoch = torch.load(last, map_location="cpu", weights_only=True)["epoch"] if resumed_from else None
+    saved = torch.load(last, map_location="cpu", weights_only=True) if resumed_from else None
+    if saved is not None:
+        check_resumable(saved, last, module, train_config)  # the same run, or a clear error
+    resumed_epoch = saved["epoch"] if saved is not None else None
     logger = ResumingCSVLogger(run_dir, keep_through_epoch=resumed_epoch)
     try:
         bar = [TrainingProgress("training", monitor)] if progress_bar and progress_enabled() else []
-        trainer = _trainer(train_config, logger, [best, LastCheckpoint(last, best), clock, *bar, *callbacks], monitor,
-                           run_dir)
+        trainer = _trainer(train_config, logger, [best, LastCheckpoint(last, best), clock, RecordTrainConfig(train_config),
+                                                  *bar, *callbacks], monitor, run_dir)
     except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
         raise ConfigError(
             f"--accelerator {train_config.accelerator!r} / --devices {train_config.devices!r} / "
