@@ -140,20 +140,23 @@ def join_settings(earlier: dict[str, Any], earlier_fusions: set[str], later: dic
         earlier_fusions, later_fusions: the fusions each part trained (:func:`trained_fusions`).
 
     Returns:
-        ``later`` with the fusion options of both parts, or ``None``.
+        ``later`` with the per-fusion settings of both parts, or ``None``.
     """
     if bench_identity(earlier) != bench_identity(later):
         return None
     joined = json.loads(json.dumps(later))
-    for get, put in ((lambda x: x.get("model_options", {}).get("fusion_options", {}),
-                      lambda x, v: x.setdefault("model_options", {}).__setitem__("fusion_options", v)),
-                     (lambda x: x.get("fusion_train", {}), lambda x, v: x.__setitem__("fusion_train", v))):
-        before, after = get(earlier), get(later)
+    for key in ("fusion_options", "fusion_train"):
+        before, after = _per_fusion(earlier, key), _per_fusion(later, key)
         if any(before.get(f, {}) != after.get(f, {}) for f in earlier_fusions & later_fusions):
             return None
         if {**before, **after}:
-            put(joined, {**before, **after})
+            (joined.setdefault("model_options", {}) if key == "fusion_options" else joined)[key] = {**before, **after}
     return joined
+
+
+def _per_fusion(settings: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+    """A bench's ``fusion_options`` (kept in its model options) or ``fusion_train``: ``{fusion: {...}}``."""
+    return settings.get("model_options", {}).get(key, {}) if key == "fusion_options" else settings.get(key, {})
 
 
 def _settings(dataset: MultimodalDataset, train_config: TrainConfig, model_options: dict[str, Any],
