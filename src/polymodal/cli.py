@@ -243,8 +243,9 @@ def bench(
     found, rest = _settings(flags, option, config_file, _model_targets())
     per_model = scoped_model_options(rest, names, known_fields=[*found["model"], *found["train"]] or ["ModelConfig and "
                                      "TrainConfig fields"])
-    fusion_train = fusion_train_for(recipe_for(dataset, recipe), found["train"], names)
-    found["train"], found["model"], per_model = apply_recipe(recipe_for(dataset, recipe), found["train"], found["model"], per_model, names)
+    recipe_name = recipe_for(dataset, recipe)
+    fusion_train = fusion_train_for(recipe_name, found["train"], names)
+    found["train"], found["model"], per_model = apply_recipe(recipe_name, found["train"], found["model"], per_model, names)
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
         model_options["sequence_encoder"] = sequence_encoder
@@ -339,8 +340,9 @@ def train(
                  **_balance_flags(balance, balance_option))
     found, rest = _settings(flags, option, config_file, _model_targets())
     per_model = scoped_model_options(rest, [fusion], single=fusion)
-    own = fusion_train_for(recipe_for(dataset, recipe), found["train"], [fusion]).get(fusion, {})
-    found["train"], found["model"], per_model = apply_recipe(recipe_for(dataset, recipe), found["train"], found["model"], per_model, [fusion])
+    recipe_name = recipe_for(dataset, recipe)
+    own = fusion_train_for(recipe_name, found["train"], [fusion]).get(fusion, {})
+    found["train"], found["model"], per_model = apply_recipe(recipe_name, found["train"], found["model"], per_model, [fusion])
     found["train"] = {**found["train"], **own}  # the fusion's own, under the flags given
     fusion_options = per_model.get(fusion, {})
     model_options = _model_fields_for_training(found["train"], found["model"])

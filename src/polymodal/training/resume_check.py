@@ -37,7 +37,7 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def settings_changes(saved: Mapping[str, Any], now: Mapping[str, Any], prefix: str = "") -> list[str]:
+def settings_changes(saved: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
     """``"name: A there, B now"`` for each setting of both ``saved`` and ``now`` that differs (a
     setting the checkpoint predates is not compared).
 
@@ -47,7 +47,7 @@ def settings_changes(saved: Mapping[str, Any], now: Mapping[str, Any], prefix: s
     saved, now = _plain(dict(saved)), _plain(dict(now))
     constant = saved.get("lr_schedule", "constant") == "constant" and now.get("lr_schedule", "constant") == "constant"
     free = MAY_CHANGE | ({"epochs"} if constant else set())
-    return [f"{prefix}{k}: {saved[k]!r} there, {now[k]!r} now" for k in sorted(set(saved) & set(now))
+    return [f"{k}: {saved[k]!r} there, {now[k]!r} now" for k in sorted(set(saved) & set(now))
             if k not in free and saved[k] != now[k]]
 
 
