@@ -2,7 +2,8 @@
 
     python benchmarks/recipe_runs.py --runs runs/candidate-cpu [--doc docs/avmnist_candidate.md --section S]
 
-Each folder under ``--runs`` that holds a ``result.json`` (one ``polymodal train``) is one cell.
+Each folder at any depth under ``--runs`` that holds a ``result.json`` (one ``polymodal train``, or
+one run of a ``polymodal bench``: ``runs/<method>/seed-<seed>/``) is one cell.
 Its recipe is read from the run's own settings, not from the folder's name
 (:func:`polymodal.training.recipes.describe_recipe`: the named recipe they match best, then every
 setting that differs from it), so the table says exactly what was trained.
@@ -21,11 +22,13 @@ from polymodal.io import atomic_write_text, replace_section
 from polymodal.training.recipes import describe_recipe
 
 def table(results: list[dict[str, Any]]) -> str:
-    """``| fusion | recipe | seed 0 | ... | mean | lowest |``, test accuracy with the epochs run in brackets."""
+    """``| fusion | recipe | seed 0 | ... | mean | lowest |``, test accuracy with the epochs run in brackets
+    (a unimodal baseline's fusion is ``unimodal:<modality>``)."""
     seeds = sorted({r["seed"] for r in results})
     cells: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
     for r in results:
-        cells.setdefault((r["fusion"], describe_recipe(r["train_config"], r["model_config"])), {})[r["seed"]] = r
+        name = r["fusion"] if r["fusion"] != "unimodal" else f"unimodal:{r['modalities'][0]}"
+        cells.setdefault((name, describe_recipe(r["train_config"], r["model_config"])), {})[r["seed"]] = r
     head = ["fusion", "recipe", *(f"seed {s}" for s in seeds), "mean", "lowest"]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(seeds) + 2)]
     for (fusion, recipe), runs in sorted(cells.items()):
@@ -44,9 +47,9 @@ def main() -> int:
     parser.add_argument("--section", default="recipe-runs")
     parser.add_argument("--note", default="", help="a sentence on where and how the runs were made")
     args = parser.parse_args()
-    found = sorted(p for d in args.runs for p in d.glob("*/result.json"))
+    found = sorted(p for d in args.runs for p in d.rglob("result.json"))
     if not found:
-        parser.error(f"--runs: no */result.json under {', '.join(map(str, args.runs))}")
+        parser.error(f"--runs: no result.json under {', '.join(map(str, args.runs))}")
     results = [json.loads(p.read_text()) for p in found]
     body = table(results)
     print(body)

@@ -88,10 +88,25 @@ def test_auto_normalisation_reaches_convolutions_only():
     assert plain.encoders["image"].norm is None
 
 
+def test_token_fusions_take_a_conv_stem_and_other_models_ignore_it():
+    from polymodal.models.tokenizers import ConvStemTokenizer
+
+    for fusion in ("raw", "cross-modal-transformer"):
+        model = build_model(ModelConfig(MODALITIES, 10, fusion, tokenizer="conv-stem", encoder_norm="auto"))
+        assert isinstance(model.encoders["image"], ConvStemTokenizer)
+        batch = {"image": torch.randn(4, *MODALITIES[0]["shape"]), "v": torch.randn(4, *MODALITIES[1]["shape"])}
+        assert model(batch).shape == (4, 10)
+    stem, patch = (build_model(ModelConfig(MODALITIES, 10, "early", tokenizer=t)) for t in ("conv-stem", "patch"))
+    assert [k for k in stem.state_dict()] == [k for k in patch.state_dict()]
+    assert ModelConfig.from_dict({k: v for k, v in ModelConfig(MODALITIES, 10, "raw").to_dict().items()
+                                  if k != "tokenizer"}).tokenizer == "patch"  # a checkpoint from before the field
+
+
 @pytest.mark.parametrize("kwargs,message", [
     ({"encoder_norm": "group"}, "encoder_norm: 'group' is unknown; choose from auto, none, batch, layer"),
     ({"init": "orthogonal"}, "init: 'orthogonal' is unknown; choose from torch, xavier, kaiming"),
     ({"encoder_final_relu": "yes"}, "encoder_final_relu: 'yes' must be true or false"),
+    ({"tokenizer": "linear"}, "tokenizer: 'linear' is unknown; choose from patch, conv-stem"),
 ])
 def test_bad_recipe_fields_name_the_choices(kwargs, message):
     with pytest.raises(ConfigError, match=message):

@@ -28,6 +28,18 @@ def test_short_training_learns_and_reports_everything(trained, digits):
     assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
 
 
+def test_a_result_records_the_versions_it_was_computed_with(trained):
+    import platform
+
+    import numpy
+    import sklearn
+
+    env = json.loads((trained[0] / "result.json").read_text())["environment"]
+    assert env["torch"] == torch.__version__ and env["numpy"] == numpy.__version__
+    assert env["scikit-learn"] == sklearn.__version__ and env["python"] == platform.python_version()
+    assert env["device"] == "cpu" and env["polymodal"] is not None
+
+
 def test_reloaded_checkpoint_gives_identical_predictions(trained, digits):
     run, result = trained
     model = load_model(run / "checkpoints" / "best.ckpt")

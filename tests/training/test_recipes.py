@@ -37,6 +37,20 @@ def test_every_recipe_builds(name, digits):
         build_model(ModelConfig.for_dataset(digits, fusion, fusion_options=options[fusion], **model))
 
 
+@pytest.mark.parametrize("name", ["bn-sgd-cosine-timemask", "bn-sgd-cosine-freqmask", "bn-sgd-cosine-specaugment"])
+def test_the_masked_recipes_train_the_raw_token_fusions_from_a_conv_stem_with_adamw(name):
+    from polymodal.data.dataset import ModalitySpec
+    from polymodal.models.tokenizers import ConvStemTokenizer, PatchTokenizer
+
+    specs = [ModalitySpec("image", "image", (1, 28, 28)).to_dict(), ModalitySpec("audio", "spectrogram", (1, 112, 112)).to_dict()]
+    settings = settings_for("avmnist", ["raw", "late"], recipe=name)
+    raw = build_model(ModelConfig(specs, 10, "raw", **settings.model))
+    assert all(isinstance(t, ConvStemTokenizer) for t in raw.encoders.values())
+    assert settings.train_config("raw").optimizer == "adamw" and settings.train_config("late").optimizer == "sgd"
+    old = settings_for("avmnist", ["raw"], recipe="bn-sgd-cosine")  # the recipes before the stem keep patches
+    assert isinstance(build_model(ModelConfig(specs, 10, "raw", **old.model)).encoders["audio"], PatchTokenizer)
+
+
 def test_adam_is_todays_default(digits):
     """The old recipe stays reachable by name once the defaults change; until then it is the default."""
     train, model, options = apply_recipe("adam", {}, {}, {}, ["tensor", "dynamic"])
@@ -100,7 +114,7 @@ def configs(digits, fusion, recipe, train=None, model=None, options=None):
 
 
 @pytest.mark.parametrize("name", list(RECIPES))
-@pytest.mark.parametrize("fusion", ["tensor", "low-rank", "late"])
+@pytest.mark.parametrize("fusion", ["tensor", "low-rank", "late", "raw"])
 def test_every_recipe_is_described_by_its_name(name, fusion, digits):
     assert describe_recipe(*configs(digits, fusion, name)) == name
 
@@ -114,6 +128,11 @@ def test_a_run_is_described_by_its_recipe_and_the_settings_given_on_top(digits):
         == "bn-sgd-cosine + weight_decay=0.0005 + low-rank.rank=16"
     assert describe_recipe(*configs(digits, "tensor", "adam", {"balance": "warmstart", "balance_options": {"epochs": 8}})) \
         == "adam + balance=warmstart + balance_options={epochs=8}"
+    # the tokenizer is a difference only for a model that reads tokens
+    assert describe_recipe(*configs(digits, "tensor", "bn-sgd-cosine-freqmask", model={"tokenizer": "patch"})) \
+        == "bn-sgd-cosine-freqmask"
+    assert describe_recipe(*configs(digits, "raw", "bn-sgd-cosine-freqmask", model={"tokenizer": "patch"})) \
+        == "bn-sgd-cosine-freqmask + tokenizer=patch"
     # bn-adam with the projection is as close to adam with batch norm: the shorter is not unique, the first listed wins
     assert describe_recipe(*configs(digits, "tensor", "bn-adam", options={"output_dim": 64})) == "adam + encoder_norm=auto"
 

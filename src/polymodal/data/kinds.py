@@ -40,9 +40,10 @@ class ModalityKind:
         integer: samples are integer ids (stored as int64), not floats.
         encoder: ``(spec, out_dim, hidden_dim, dropout, sequence_encoder, *, norm, final_relu) ->
             module (B, ...) -> (B, out_dim)`` (see :func:`polymodal.models.encoders.make_encoder`).
-        tokenizer: ``(spec, dim, *, norm) -> module (B, ...) -> (B, T, dim)`` tokens (a :class:`Padded`
-            for padded kinds); ``norm`` (:data:`~polymodal.models.encoders.EncoderNorm`) is for the
-            kinds whose tokenizer has a convolution, the others ignore it.
+        tokenizer: ``(spec, dim, *, norm, tokenizer) -> module (B, ...) -> (B, T, dim)`` tokens (a
+            :class:`Padded` for padded kinds); ``norm`` (:data:`~polymodal.models.encoders.EncoderNorm`)
+            and ``tokenizer`` (:data:`~polymodal.models.tokenizers.GridTokenizer`) are for the kinds
+            whose tokenizer has a convolution, the others ignore them.
         description: one line for the docs and ``polymodal data info``.
     """
 
@@ -137,9 +138,9 @@ def _vector_tokens(spec: "ModalitySpec", dim: int, **style: Any) -> "nn.Module":
 
 
 def _patch_tokens(spec: "ModalitySpec", dim: int, **style: Any) -> "nn.Module":
-    from polymodal.models.tokenizers import PatchTokenizer
+    from polymodal.models.tokenizers import grid_tokenizer
 
-    return PatchTokenizer(spec.shape, dim, **style)  # type: ignore[arg-type]
+    return grid_tokenizer(spec.shape, dim, **style)  # type: ignore[arg-type]
 
 
 def _step_tokens(spec: "ModalitySpec", dim: int, **style: Any) -> "nn.Module":

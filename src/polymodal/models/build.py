@@ -23,7 +23,7 @@ from polymodal.models.imputer import TranslationImputer
 from polymodal.models.missing import blank_input
 from polymodal.models.multimodal import MultimodalModel
 from polymodal.models.names import MODEL_NAMES, ModelName
-from polymodal.models.tokenizers import make_tokenizer
+from polymodal.models.tokenizers import GRID_TOKENIZERS, GridTokenizer, make_tokenizer
 
 SequenceEncoderName = Literal["gru", "cnn", "transformer"]
 #: ``torch``: PyTorch's layer defaults; ``xavier``: Glorot-uniform weights; ``kaiming``: He-normal
@@ -39,7 +39,8 @@ DROPOUT = 0.1
 
 
 #: What the recipe fields meant before they existed: a configuration without them was built so.
-BEFORE_RECIPE_FIELDS: dict[str, Any] = {"encoder_norm": "none", "encoder_final_relu": True, "init": "torch"}
+BEFORE_RECIPE_FIELDS: dict[str, Any] = {"encoder_norm": "none", "encoder_final_relu": True, "init": "torch",
+                                        "tokenizer": "patch"}
 
 
 @dataclass
@@ -67,6 +68,8 @@ class ModelConfig:
             ``batch`` or ``layer`` (see :mod:`polymodal.models.encoders`).
         encoder_final_relu: end every MLP and LeNet embedding with a ReLU.
         init: weight initialisation, see :data:`Init`.
+        tokenizer: how models that read tokens (raw and cross-modal-transformer fusion) tokenize
+            images and spectrograms, ``patch`` or ``conv-stem`` (see :data:`~polymodal.models.tokenizers.GridTokenizer`).
     """
 
     modalities: list[dict[str, Any]]
@@ -82,6 +85,7 @@ class ModelConfig:
     encoder_norm: EncoderNorm = "none"
     encoder_final_relu: bool = True
     init: Init = "torch"
+    tokenizer: GridTokenizer = "patch"
 
     def __post_init__(self) -> None:
         if self.fusion not in MODEL_NAMES:
@@ -90,7 +94,8 @@ class ModelConfig:
         if self.sequence_encoder is not None and self.sequence_encoder not in get_args(SequenceEncoderName):
             raise ConfigError(f"sequence_encoder: {self.sequence_encoder!r} is unknown; choose from "
                               f"{', '.join(get_args(SequenceEncoderName))}")
-        for name, value, choices in (("encoder_norm", self.encoder_norm, ENCODER_NORMS), ("init", self.init, INITS)):
+        for name, value, choices in (("encoder_norm", self.encoder_norm, ENCODER_NORMS), ("init", self.init, INITS),
+                                      ("tokenizer", self.tokenizer, GRID_TOKENIZERS)):
             if value not in choices:
                 raise ConfigError(f"{name}: {value!r} is unknown; choose from {', '.join(choices)}")
         if not isinstance(self.encoder_final_relu, bool):
@@ -174,7 +179,7 @@ def input_layers(config: "ModelConfig", specs: Sequence[ModalitySpec], reads: st
     encoder), ``"tokens"`` (patch tokenizers of the raw input) or ``"inputs"`` (none: its builder
     makes them)."""
     if reads == "tokens":
-        return {s.name: make_tokenizer(s, config.embed_dim, config.encoder_norm) for s in specs}
+        return {s.name: make_tokenizer(s, config.embed_dim, config.encoder_norm, config.tokenizer) for s in specs}
     if reads == "embeddings":
         return {s.name: make_encoder(s, config.embed_dim, config.hidden_dim, config.dropout, config.sequence_encoder,
                                      norm=config.encoder_norm, final_relu=config.encoder_final_relu)

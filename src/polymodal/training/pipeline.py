@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.data.loader import batch_loader
+from polymodal.environment import environment
 from polymodal.errors import ConfigError
 from polymodal.io import atomic_write, atomic_write_json
 from polymodal.layout import RESULT_FILE, RunLayout  # noqa: F401 (RESULT_FILE: for callers)
@@ -278,6 +279,7 @@ def fit(
         "peak_memory_method": run.peak_memory_method,
         "world_size": trainer.world_size,
         "threads": torch.get_num_threads(),  # float sums (last bits) can depend on it: polymodal.threads
+        "environment": environment(device),  # so can the versions of the numeric libraries
         "checkpoint": str(Path(run.best_path)) if run.best_path else None,
         "model_config": model_config.to_dict(),
         "train_config": asdict(train_config),
