@@ -161,6 +161,15 @@ def test_a_bench_recorded_before_a_training_field_existed_has_the_identity_of_it
     assert bench_identity(before) != bench_identity(cosine)
 
 
+def test_a_model_option_left_out_means_the_behaviour_it_had_before_recipes_set_it():
+    from polymodal.bench.runner import bench_identity
+
+    before = {"dataset": "avmnist", "model_options": {"encoder_norm": "auto"}}  # recorded before the tokenizer
+    patch = {"dataset": "avmnist", "model_options": {"encoder_norm": "auto", "tokenizer": "patch"}}
+    stem = {"dataset": "avmnist", "model_options": {"encoder_norm": "auto", "tokenizer": "conv-stem"}}
+    assert bench_identity(before) == bench_identity(patch) != bench_identity(stem)
+
+
 def test_fusions_run_first_into_a_folder_keep_their_results_when_the_rest_follow(digits, tmp_path):
     """A bench of a few fusions, then one of others into the same folder: nothing is lost or retrained."""
     config = TrainConfig(epochs=1, patience=10, seed=0, accelerator="cpu")

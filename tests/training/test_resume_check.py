@@ -35,8 +35,21 @@ def test_a_resume_with_other_training_settings_is_refused_naming_them(digits, tm
 def test_a_resume_with_another_model_is_refused(digits, tmp_path):
     interrupted(digits, tmp_path)
     other = ModelConfig.for_dataset(digits, "early", embed_dim=16)
-    with pytest.raises(ConfigError, match="model_config"):
+    with pytest.raises(ConfigError, match="model_config.embed_dim: 64 there, 16 now"):
         fit(digits, other, TrainConfig(epochs=4, accelerator="cpu"), tmp_path, progress_bar=False)
+
+
+def test_a_model_field_the_checkpoint_predates_is_read_as_its_old_behaviour(digits, tmp_path):
+    config = interrupted(digits, tmp_path)
+    path = tmp_path / "checkpoints" / "last.ckpt"
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    del saved["hyper_parameters"]["model_config"]["tokenizer"]  # saved before the field existed
+    torch.save(saved, path)
+    with pytest.raises(ConfigError, match="model_config.tokenizer: 'patch' there, 'conv-stem' now"):
+        fit(digits, ModelConfig.for_dataset(digits, "early", tokenizer="conv-stem"), TrainConfig(epochs=3, accelerator="cpu"),
+            tmp_path, progress_bar=False)
+    again = fit(digits, config, TrainConfig(epochs=3, accelerator="cpu"), tmp_path, progress_bar=False)
+    assert again["resumed_from"] and again["epochs"] == 3
 
 
 def test_where_it_runs_how_patient_it_is_and_more_epochs_at_a_constant_rate_may_change(digits, tmp_path):

@@ -15,7 +15,7 @@ from polymodal.bench.summary import summarize
 from polymodal.io import atomic_write_json
 from polymodal.layout import BenchLayout, method_slug
 from polymodal.catalog import UNIMODAL, build_model, model_names
-from polymodal.models.build import ModelConfig
+from polymodal.models.build import BEFORE_RECIPE_FIELDS, ModelConfig
 from polymodal.robustness.corrupt import augment_of_subset, check_modalities
 from polymodal.training.config import BEFORE_TRAIN_FIELDS
 from polymodal.training.pipeline import TrainConfig, fit
@@ -109,10 +109,13 @@ def bench_identity(settings: dict[str, Any]) -> dict[str, Any]:
     location, so that seeds can be added in another process and a data folder can move without
     blocking a resume. The split seed (a dataset option) stays: it changes the data. The balancing
     methods are left out too: each is a method of the bench, and methods can be added. A training
-    field the bench was recorded without takes its old behaviour (:data:`BEFORE_TRAIN_FIELDS`)."""
+    field the bench was recorded without takes its old behaviour (:data:`BEFORE_TRAIN_FIELDS`), and
+    so does a model option a recipe sets and a bench's options leave out (:data:`BEFORE_RECIPE_FIELDS`)."""
     identity = json.loads(json.dumps(settings))
     if "train_config" in identity:  # recorded before a field existed: the behaviour it had then
         identity["train_config"] = {**BEFORE_TRAIN_FIELDS, **identity["train_config"]}
+    if "model_options" in identity:  # an option left out: the model was built with that behaviour
+        identity["model_options"] = {**BEFORE_RECIPE_FIELDS, **identity["model_options"]}
     for key in ("seed", "balance", "balance_options"):  # balancing is per method: methods can be added
         identity.get("train_config", {}).pop(key, None)
     for key in LOCATION_OPTIONS:

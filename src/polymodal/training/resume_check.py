@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import lightning as L
 
 from polymodal.errors import ConfigError
+from polymodal.models.build import BEFORE_RECIPE_FIELDS
 from polymodal.training.config import TrainConfig
 
 #: where a checkpoint keeps its TrainConfig
@@ -68,7 +69,13 @@ def check_resumable(checkpoint: Mapping[str, Any], path: str | Path, module: L.L
     Raises:
         ConfigError: naming each setting that differs, and what to do.
     """
-    changes = settings_changes(checkpoint.get("hyper_parameters", {}), dict(module.hparams))
+    saved, now = dict(checkpoint.get("hyper_parameters", {})), dict(module.hparams)
+    changes = []
+    if isinstance(saved.get("model_config"), Mapping) and isinstance(now.get("model_config"), Mapping):
+        # field by field, a field the checkpoint predates read as the behaviour it had then
+        changes += [f"model_config.{c}" for c in settings_changes({**BEFORE_RECIPE_FIELDS, **saved.pop("model_config")},
+                                                                   {**BEFORE_RECIPE_FIELDS, **now.pop("model_config")})]
+    changes += settings_changes(saved, now)
     if CHECKPOINT_KEY in checkpoint:
         changes += [c for c in settings_changes(checkpoint[CHECKPOINT_KEY], asdict(train_config))
                     if c.split(":")[0] not in checkpoint.get("hyper_parameters", {})]
