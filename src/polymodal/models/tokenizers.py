@@ -83,8 +83,9 @@ class ConvStemTokenizer(_PatchGrid):
     With ``p = 2^k r`` (``r`` odd), ``k`` blocks of a 3 x 3 convolution of stride 2, normalisation
     and ReLU halve the resolution, their widths doubling up to ``dim`` (at least 8); a last
     ``r x r`` convolution of stride ``r`` (1 x 1 when ``p`` is a power of 2) maps to ``dim``.
-    Learned positions are added as in :class:`PatchTokenizer`. Each token then sees a ``p x p``
-    patch and its border through ReLUs, where the linear patch embedding sees only the patch.
+    Learned positions are added as in :class:`PatchTokenizer`. With ``r = 1`` a token sees its
+    ``p x p`` patch and the ``p - 1`` rows and columns before it, through ReLUs, where the linear
+    patch embedding sees only the patch.
 
     Args:
         in_shape: ``(C, H, W)``.
