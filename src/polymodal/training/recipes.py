@@ -266,7 +266,8 @@ def describe_recipe(train_config: Mapping[str, Any], model_config: Mapping[str, 
     train = {**BEFORE_TRAIN_FIELDS, **train_config}
     model = {**BEFORE_RECIPE_FIELDS, **model_config}
     # the tokenizer shapes only the models that read tokens: for the others it is no difference
-    model_keys = _MODEL_KEYS if fusion in CATALOG and CATALOG[fusion].reads == "tokens" else _MODEL_KEYS[:-1]
+    reads_tokens = fusion in CATALOG and CATALOG[fusion].reads == "tokens"
+    model_keys = tuple(k for k in _MODEL_KEYS if reads_tokens or k != "tokenizer")
     have = {**{k: train.get(k) for k in _TRAIN_KEYS}, **{k: model.get(k) for k in model_keys},
             **_fusion_options(fusion, model.get("fusion_options", {}))}
     train_defaults = asdict(TrainConfig())
