@@ -37,6 +37,15 @@ class _WholeBatches(Dataset):
         return batch
 
 
+def loader_generators(loader: DataLoader) -> dict[str, torch.Generator]:
+    """The random generators a loader of :func:`batch_loader` draws from, those it has: ``shuffle``
+    (the order of each epoch) and ``transform`` (the transform's draws, e.g. an augmentation's)."""
+    generators = {"shuffle": loader.generator} if loader.generator is not None else {}
+    if isinstance(loader.dataset, _WholeBatches) and loader.dataset.generator is not None:
+        generators["transform"] = loader.dataset.generator
+    return generators
+
+
 def _already_collated(batch: dict[str, Any]) -> dict[str, Any]:
     return batch
 

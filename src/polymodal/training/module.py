@@ -100,6 +100,10 @@ class ClassificationModule(EpochMeans):
         """Whether :meth:`validate_each_epoch` was called (then train without a validation loader)."""
         return self._validation is not None
 
+    def random_generators(self) -> dict[str, torch.Generator]:
+        """The generators of the balancing method, if any (see :class:`~polymodal.training.random_state.RandomStateCheckpoint`)."""
+        return self.balancer.random_generators() if self.balancer is not None else {}
+
     def on_train_epoch_start(self) -> None:
         self.model.start_epoch(self.current_epoch)  # e.g. dynamic fusion's penalty warm-up
 

@@ -16,7 +16,7 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from torch.utils.data import DataLoader
 
 from polymodal.data.dataset import MultimodalDataset
-from polymodal.data.loader import batch_loader
+from polymodal.data.loader import batch_loader, loader_generators
 from polymodal.environment import environment
 from polymodal.errors import ConfigError
 from polymodal.io import atomic_write, atomic_write_json
@@ -35,6 +35,7 @@ from polymodal.training.metrics_log import ResumingCSVLogger
 from polymodal.training.optimizers import optimization_settings
 from polymodal.training.module import ClassificationModule
 from polymodal.training.progress import TrainingProgress
+from polymodal.training.random_state import RandomStateCheckpoint
 from polymodal.training.recipes import describe_recipe
 from polymodal.training.resume_check import RecordTrainConfig, check_resumable
 
@@ -153,7 +154,9 @@ def train_module(
     Early stopping and the best checkpoint follow the validation metric ``monitor`` (higher is
     better). Writes ``checkpoints/best.ckpt``, ``checkpoints/last.ckpt`` and ``logs/metrics.csv``
     into ``run_dir``; if ``resume`` and ``last.ckpt`` exists, training continues from it and
-    ``metrics.csv`` keeps the epochs logged before the interruption. With ``progress_bar`` a bar
+    ``metrics.csv`` keeps the epochs logged before the interruption; the checkpoints hold every
+    random generator's state (:class:`~polymodal.training.random_state.RandomStateCheckpoint`), so a
+    resumed run ends as the uninterrupted one. With ``progress_bar`` a bar
     over the run's batches, with the time left, is drawn on stderr when it is a terminal
     (:func:`polymodal.progress.progress_enabled`).
     """
@@ -176,10 +179,13 @@ def train_module(
         check_resumable(saved, last, module, train_config)  # the same run, or a clear error
     resumed_epoch = saved["epoch"] if saved is not None else None
     logger = ResumingCSVLogger(run_dir, keep_through_epoch=resumed_epoch)
+    train_loader = split_loader(dataset, "train", train_config, True, transform=augment)
+    own = getattr(module, "random_generators", dict)()
+    random_state = RandomStateCheckpoint({**loader_generators(train_loader), **own})
     try:
         bar = [TrainingProgress("training", monitor)] if progress_bar and progress_enabled() else []
         trainer = _trainer(train_config, logger, [best, LastCheckpoint(last, best), clock, RecordTrainConfig(train_config),
-                                                  *bar, *callbacks], monitor, run_dir)
+                                                  random_state, *bar, *callbacks], monitor, run_dir)
     except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
         raise ConfigError(
             f"--accelerator {train_config.accelerator!r} / --devices {train_config.devices!r} / "
@@ -187,8 +193,7 @@ def train_module(
         ) from None
     with PeakMemory(trainer.strategy.root_device) as memory, step("train"):
         validation = None if getattr(module, "validates_itself", False) else split_loader(dataset, "val", train_config, False)
-        trainer.fit(module, split_loader(dataset, "train", train_config, True, transform=augment), validation,
-                    ckpt_path=resumed_from)
+        trainer.fit(module, train_loader, validation, ckpt_path=resumed_from)
     return TrainedRun(
         trainer, best.best_model_path, float(best.best_model_score) if best.best_model_score is not None else None,
         resumed_from, clock.total(), memory.peak_mib, memory.method,

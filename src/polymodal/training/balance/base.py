@@ -54,6 +54,12 @@ class Balancer(nn.Module):
     def finish_epoch(self, epoch: int) -> None:
         """Called at the end of every training epoch, before :meth:`epoch_metrics`."""
 
+    def random_generators(self) -> dict[str, torch.Generator]:
+        """``{name: generator}`` the method draws from (none by default), saved in checkpoints so
+        that a resumed run draws as the uninterrupted one
+        (:class:`~polymodal.training.random_state.RandomStateCheckpoint`)."""
+        return {}
+
     def record(self, name: str, value: float) -> None:
         """Keep a value whose epoch mean :meth:`epoch_metrics` reports (e.g. a modality's coefficient)."""
         self._epoch[name].append(float(value))

@@ -106,6 +106,9 @@ class OGMBalancer(Balancer):
             self.record(f"score_{m}", float(scores[m]) / len(labels))
         return loss
 
+    def random_generators(self) -> dict[str, torch.Generator]:
+        return {"ogm_noise": self._generator}
+
     def after_backward(self, model: nn.Module, epoch: int) -> None:
         if epoch < self.start_epoch or (self.end_epoch is not None and epoch >= self.end_epoch):
             return
