@@ -3,7 +3,9 @@
     python benchmarks/recipe_runs.py --runs runs/candidate-cpu [--doc docs/avmnist_candidate.md --section S]
 
 Each folder at any depth under ``--runs`` that holds a ``result.json`` (one ``polymodal train``, or
-one run of a ``polymodal bench``: ``runs/<method>/seed-<seed>/``) is one cell.
+one run of a ``polymodal bench``: ``runs/<method>/seed-<seed>/``) is one cell, and so is each run
+listed in a bench's ``results.json`` (one restored by ``keep_bench.py`` has no run folders); a
+run found both ways counts once.
 Its recipe is read from the run's own settings, not from the folder's name
 (:func:`polymodal.training.recipes.describe_recipe`: the named recipe they match best, then every
 setting that differs from it), so the table says exactly what was trained.
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from polymodal.io import atomic_write_text, replace_section
+from polymodal.layout import BENCH_RESULTS_FILE, RESULT_FILE, BenchLayout, RunLayout
 from polymodal.training.recipes import describe_recipe
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -40,6 +43,18 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def collect(folders: list[Path]) -> list[dict[str, Any]]:
+    """Every run under ``folders``: each bench's ``results.json`` runs, then each ``result.json``
+    that is not one of a bench already read."""
+    benches = sorted({p.parent.resolve() for d in folders for p in d.rglob(BENCH_RESULTS_FILE)})
+    results = [r for b in benches for by_seed in BenchLayout(b).read_results()["runs"].values() for r in by_seed.values()]
+    for path in sorted(p for d in folders for p in d.rglob(RESULT_FILE)):
+        of_bench = RunLayout(path.parent).bench()
+        if of_bench is None or of_bench[0].root.resolve() not in benches:
+            results.append(json.loads(path.read_text()))
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, nargs="+", required=True, help="folders of run folders")
@@ -47,10 +62,9 @@ def main() -> int:
     parser.add_argument("--section", default="recipe-runs")
     parser.add_argument("--note", default="", help="a sentence on where and how the runs were made")
     args = parser.parse_args()
-    found = sorted(p for d in args.runs for p in d.rglob("result.json"))
-    if not found:
-        parser.error(f"--runs: no result.json under {', '.join(map(str, args.runs))}")
-    results = [json.loads(p.read_text()) for p in found]
+    results = collect(args.runs)
+    if not results:
+        parser.error(f"--runs: no result.json or results.json under {', '.join(map(str, args.runs))}")
     body = table(results)
     print(body)
     if args.doc:

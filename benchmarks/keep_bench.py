@@ -1,0 +1,76 @@
+"""Keep a bench's results in the repository, and put them back, so that a long bench spans sessions.
+
+    python benchmarks/keep_bench.py save runs/zoo/s0 runs/zoo/s1 --to benchmarks/results/avmnist-zoo
+    python benchmarks/keep_bench.py restore benchmarks/results/avmnist-zoo --into runs/zoo
+
+Run folders (checkpoints, logs) stay out of the repository; a bench's ``results.json`` is small
+and holds every run's result. ``save`` writes each bench folder's ``results.json`` to
+``--to/<folder name>.json`` with the checkpoint paths relative to the bench folder
+(:mod:`polymodal.bench.keep`), so that no path of this machine goes into the repository.
+``restore`` writes each kept file back as ``--into/<name>/results.json``: ``polymodal bench`` with
+that ``--out`` then skips the runs it holds and trains only the rest (its resume), and
+``merge_bench.py`` and ``recipe_runs.py`` read it. A folder that already holds a ``results.json``
+keeps its runs and gains only those it lacks. Runs of one installation repeat bit for bit, another
+installation's need not (``docs/avmnist_candidate.md``): ``restore`` says when a kept bench was made
+in an environment other than this machine's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from polymodal.bench.keep import add_missing_runs, environments, local_results, portable_results
+from polymodal.environment import environment
+from polymodal.io import atomic_write_json
+from polymodal.layout import BenchLayout
+
+
+def save(benches: list[Path], to: Path) -> None:
+    for bench in benches:
+        results = BenchLayout(bench).read_results()
+        target = to / f"{bench.name}.json"
+        atomic_write_json(target, portable_results(results, bench))
+        print(f"{target}: {sum(len(r) for r in results['runs'].values())} runs of {len(results['runs'])} methods")
+
+
+def restore(kept_dir: Path, into: Path) -> None:
+    here = environments({"runs": {"-": {"-": {"environment": environment(torch.device("cpu"))}}}})
+    files = sorted(kept_dir.glob("*.json"))
+    if not files:
+        raise SystemExit(f"keep_bench: no kept bench (*.json) in {kept_dir}")
+    for file in files:
+        kept = json.loads(file.read_text())
+        layout = BenchLayout(into / file.stem)
+        results = local_results(kept, layout.root)
+        if layout.results.is_file():
+            results = add_missing_runs(layout.read_results(), results)
+        atomic_write_json(layout.results, results)
+        other = environments(kept) - here
+        note = f"; made in another environment: {', '.join(sorted(other))}" if other else ""
+        print(f"{layout.results}: {sum(len(r) for r in results['runs'].values())} runs{note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("save", help="copy benches' results.json into the repository")
+    s.add_argument("benches", nargs="+", type=Path, help="bench folders (the --out of polymodal bench)")
+    s.add_argument("--to", type=Path, required=True, help="folder of the kept files")
+    r = sub.add_parser("restore", help="write kept results back as bench folders")
+    r.add_argument("kept", type=Path, help="folder of the kept files")
+    r.add_argument("--into", type=Path, required=True, help="folder that gets one bench folder per kept file")
+    args = parser.parse_args()
+    if args.command == "save":
+        save(args.benches, args.to)
+    else:
+        restore(args.kept, args.into)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

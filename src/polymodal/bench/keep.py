@@ -1,0 +1,71 @@
+"""A bench's results kept apart from its machine, and put back, so that a bench can span machines.
+
+A bench's ``results.json`` holds every run's result; its run folders (checkpoints, logs) are large
+and stay where they were made. :func:`portable_results` makes the checkpoint paths relative to the
+bench folder, so that the kept file names no path of the machine; :func:`local_results` puts them
+under another bench folder; :func:`add_missing_runs` joins a kept file to a folder's own results.
+A ``polymodal bench`` whose ``--out`` holds restored results skips the runs they list and trains
+the rest (its resume): ``benchmarks/keep_bench.py`` does both steps.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from polymodal.errors import ConfigError
+
+
+def _copy(results: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(results))
+
+
+def _results_of_runs(results: dict[str, Any]):
+    return (result for by_seed in results["runs"].values() for result in by_seed.values())
+
+
+def portable_results(results: dict[str, Any], bench: str | Path) -> dict[str, Any]:
+    """``results`` with every run's checkpoint path relative to the ``bench`` folder.
+
+    Args:
+        results: a bench's ``results.json`` content (``{"runs": {method: {seed: result}}, ...}``).
+        bench: the bench folder the results were made in.
+
+    Raises:
+        ConfigError: a checkpoint lies outside ``bench`` (its path would name the machine).
+    """
+    kept, root = _copy(results), Path(bench).resolve()
+    for result in _results_of_runs(kept):
+        if result.get("checkpoint"):
+            path = Path(result["checkpoint"]).resolve()
+            if not path.is_relative_to(root):
+                raise ConfigError(f"results: the checkpoint {path} is not inside the bench folder {bench}; "
+                                  "keep the results of the folder that holds the runs")
+            result["checkpoint"] = path.relative_to(root).as_posix()
+    return kept
+
+
+def local_results(kept: dict[str, Any], bench: str | Path) -> dict[str, Any]:
+    """The inverse of :func:`portable_results`: checkpoint paths under the ``bench`` folder."""
+    results = _copy(kept)
+    for result in _results_of_runs(results):
+        if result.get("checkpoint"):
+            result["checkpoint"] = (Path(bench) / result["checkpoint"]).as_posix()
+    return results
+
+
+def add_missing_runs(existing: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
+    """``existing`` plus each run of ``kept`` it lacks; a run both hold stays ``existing``'s."""
+    results = _copy(existing)
+    for method, by_seed in kept["runs"].items():
+        for seed, result in by_seed.items():
+            results["runs"].setdefault(method, {}).setdefault(seed, result)
+    return results
+
+
+def environments(results: dict[str, Any]) -> set[str]:
+    """The distinct ``environment`` records of a bench's runs (without the platform), as JSON text:
+    runs of one installation repeat bit for bit, another's need not."""
+    return {json.dumps({k: v for k, v in r["environment"].items() if k != "platform"}, sort_keys=True)
+            for r in _results_of_runs(results) if "environment" in r}
