@@ -48,3 +48,48 @@ def test_options():
         TransformerFusion({"a": 2, "b": 2}, 4, d_model=8, heads=3)
     with pytest.raises(ConfigError, match="layers must be a positive int"):
         TransformerFusion({"a": 2, "b": 2}, 4, d_model=8, heads=2, layers=0)
+
+
+def test_per_modality_pooling_averages_each_modality_apart():
+    """The head reads ``[mean_t Y_a; mean_t Y_b]``: checked against the encoder's outputs split by hand."""
+    torch.manual_seed(0)
+    f = TransformerFusion({"a": 5, "b": 3}, 6, d_model=8, heads=2, pool="per-modality").eval()
+    assert f.output.in_features == 16
+    x = {"a": torch.randn(2, 7, 5), "b": torch.randn(2, 3, 3)}
+    tokens = torch.cat([f.projections["a"](x["a"]) + f.modality_embeddings[0],
+                        f.projections["b"](x["b"]) + f.modality_embeddings[1]], dim=1)
+    y = f.encoder(tokens)
+    expected = f.output(torch.cat([y[:, :7].mean(1), y[:, 7:].mean(1)], dim=-1))
+    torch.testing.assert_close(f(x), expected)
+
+
+def test_the_joint_mean_is_per_modality_pooling_with_the_head_shared_and_halved():
+    """With as many tokens per modality, ``mean_t Y = (mean_t Y_a + mean_t Y_b) / 2``: the joint head ``W``
+    equals the per-modality head ``[W; W] / 2``."""
+    torch.manual_seed(0)
+    joint = TransformerFusion({"a": 5, "b": 3}, 6, d_model=8, heads=2).eval()
+    apart = TransformerFusion({"a": 5, "b": 3}, 6, d_model=8, heads=2, pool="per-modality").eval()
+    shared = {k: v for k, v in joint.state_dict().items() if not k.startswith("output.")}
+    apart.load_state_dict({**shared, "output.weight": torch.cat([joint.output.weight] * 2, dim=1) / 2,
+                           "output.bias": joint.output.bias}, strict=True)
+    x = {"a": torch.randn(3, 4, 5), "b": torch.randn(3, 4, 3)}
+    torch.testing.assert_close(apart(x), joint(x))
+
+
+def test_per_modality_pooling_leaves_padding_out():
+    from polymodal.data.padded import Padded
+
+    torch.manual_seed(0)
+    f = TransformerFusion({"a": 4, "b": 3}, 5, d_model=8, heads=2, pool="per-modality").eval()
+    values, b = torch.randn(2, 6, 4), torch.randn(2, 3)
+    z = f({"a": Padded(values, torch.tensor([6, 4])), "b": b})
+    shorter = f({"a": Padded(values[1:, :4], torch.tensor([4])), "b": b[1:]})
+    torch.testing.assert_close(z[1:], shorter)  # example 1 with its padding cut off
+    garbage = values.clone()
+    garbage[1, 4:] = 100.0
+    torch.testing.assert_close(f({"a": Padded(garbage, torch.tensor([6, 4])), "b": b}), z)
+
+
+def test_an_unknown_pooling_is_refused():
+    with pytest.raises(ConfigError, match="pool: 'max' is unknown; choose from joint, per-modality"):
+        TransformerFusion({"a": 2, "b": 2}, 4, d_model=8, heads=2, pool="max")
