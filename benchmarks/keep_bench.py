@@ -24,8 +24,9 @@ from pathlib import Path
 
 import torch
 
-from polymodal.bench.keep import add_missing_runs, environments, local_results, portable_results
+from polymodal.bench.keep import add_missing_runs, environment_key, environments, local_results, portable_results
 from polymodal.environment import environment
+from polymodal.errors import DataFileError, PolymodalError
 from polymodal.io import atomic_write_json
 from polymodal.layout import BenchLayout
 
@@ -39,10 +40,10 @@ def save(benches: list[Path], to: Path) -> None:
 
 
 def restore(kept_dir: Path, into: Path) -> None:
-    here = environments({"runs": {"-": {"-": {"environment": environment(torch.device("cpu"))}}}})
+    here = {environment_key(environment(torch.device("cpu")))}
     files = sorted(kept_dir.glob("*.json"))
     if not files:
-        raise SystemExit(f"keep_bench: no kept bench (*.json) in {kept_dir}")
+        raise DataFileError(f"{kept_dir} holds no kept bench (*.json); pass the --to folder of keep_bench.py save")
     for file in files:
         kept = json.loads(file.read_text())
         layout = BenchLayout(into / file.stem)
@@ -65,10 +66,14 @@ def main() -> int:
     r.add_argument("kept", type=Path, help="folder of the kept files")
     r.add_argument("--into", type=Path, required=True, help="folder that gets one bench folder per kept file")
     args = parser.parse_args()
-    if args.command == "save":
-        save(args.benches, args.to)
-    else:
-        restore(args.kept, args.into)
+    try:
+        if args.command == "save":
+            save(args.benches, args.to)
+        else:
+            restore(args.kept, args.into)
+    except PolymodalError as exc:
+        print(f"keep_bench: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -64,8 +64,12 @@ def add_missing_runs(existing: dict[str, Any], kept: dict[str, Any]) -> dict[str
     return results
 
 
+def environment_key(environment: dict[str, Any]) -> str:
+    """An ``environment`` record (:func:`polymodal.environment.environment`) without the platform,
+    as JSON text: runs of one installation repeat bit for bit, another's need not."""
+    return json.dumps({k: v for k, v in environment.items() if k != "platform"}, sort_keys=True)
+
+
 def environments(results: dict[str, Any]) -> set[str]:
-    """The distinct ``environment`` records of a bench's runs (without the platform), as JSON text:
-    runs of one installation repeat bit for bit, another's need not."""
-    return {json.dumps({k: v for k, v in r["environment"].items() if k != "platform"}, sort_keys=True)
-            for r in _results_of_runs(results) if "environment" in r}
+    """The distinct :func:`environment_key` s of a bench's runs."""
+    return {environment_key(r["environment"]) for r in _results_of_runs(results) if "environment" in r}
