@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from polymodal.errors import ConfigError
 
@@ -21,7 +21,7 @@ def _copy(results: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(results))
 
 
-def _results_of_runs(results: dict[str, Any]):
+def _results_of_runs(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
     return (result for by_seed in results["runs"].values() for result in by_seed.values())
 
 
