@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from polymodal.bench.keep import add_missing_runs
 from polymodal.bench.runner import join_settings, trained_fusions
 from polymodal.bench.summary import summarize
 from polymodal.errors import ConfigError
@@ -42,9 +43,7 @@ def merge_results(sources: Sequence[dict[str, Any]], command: str) -> dict[str, 
             raise ConfigError(f"sources: benches of different settings cannot be merged: {source.get('command')!r} "
                               f"and {first.get('command')!r}")
         settings = joined
-        for method, by_seed in source["runs"].items():
-            for seed, result in by_seed.items():
-                runs.setdefault(method, {}).setdefault(seed, result)
+        runs = add_missing_runs({"runs": runs}, source)["runs"]
         skipped.update(source.get("skipped", {}))
     seeds = sorted({int(s) for by_seed in runs.values() for s in by_seed})
     settings["train_config"]["seed"] = seeds[0] if seeds else settings["train_config"].get("seed")
