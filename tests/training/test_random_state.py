@@ -42,17 +42,25 @@ def _last_weights(run_dir):
     return torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
 
 
-@pytest.mark.parametrize("balance", ["none", "ogm"])
-def test_an_interrupted_run_resumes_to_the_weights_of_the_uninterrupted_one(digits, tmp_path, balance):
+@pytest.mark.parametrize(("balance", "options", "stop"), [
+    ("none", {}, 1),
+    ("ogm", {}, 1),
+    ("agm", {}, 1),  # AGM's running mean of the discrepancies and its step count
+    # Gradient Blending's weights (re-estimated after epoch 1) and the losses of epoch 2, the
+    # first of the super-epoch that ends after epoch 3
+    ("gblend", {"super_epoch": 2}, 2),
+])
+def test_an_interrupted_run_resumes_to_the_weights_of_the_uninterrupted_one(digits, tmp_path, balance, options, stop):
     """Shuffling, augmentation, dropout, modality dropout and OGM's noise all draw in every epoch:
-    without their states in the checkpoint the resumed epochs draw what epoch 0 drew."""
+    without their states in the checkpoint the resumed epochs draw what epoch 0 drew. A balancing
+    method's own state (AGM's running mean, Gradient Blending's weights) must survive as well."""
     config = ModelConfig.for_dataset(digits, "early", dropout=0.2)
     train = TrainConfig(epochs=4, patience=10, lr=3e-3, accelerator="cpu", augment={"top": "gaussian:0.3"},
-                        modality_dropout=0.3 if balance == "none" else 0.0, balance=balance)
+                        modality_dropout=0.3 if balance == "none" else 0.0, balance=balance, balance_options=options)
     whole = fit(digits, config, train, tmp_path / "whole", progress_bar=False)
-    fit(digits, config, train, tmp_path / "cut", callbacks=[StopAfterEpoch(1)], progress_bar=False)
+    fit(digits, config, train, tmp_path / "cut", callbacks=[StopAfterEpoch(stop)], progress_bar=False)
     resumed = fit(digits, config, train, tmp_path / "cut", progress_bar=False)
     assert resumed["resumed_from"] is not None and resumed["epochs"] == whole["epochs"] == 4
     a, b = _last_weights(tmp_path / "whole"), _last_weights(tmp_path / "cut")
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) if torch.is_tensor(a[k]) else a[k] == b[k] for k in a)
     assert resumed["test_accuracy"] == whole["test_accuracy"]

@@ -66,3 +66,16 @@ def test_epochs_are_part_of_a_cosine_schedule():
     assert settings_changes(cosine, {**cosine, "epochs": 40}) == ["epochs: 30 there, 40 now"]
     assert settings_changes({**cosine, "lr_schedule": "constant"}, {**cosine, "lr_schedule": "constant", "epochs": 40}) == []
     assert settings_changes(cosine, {**cosine, "patience": 3, "new_field": 1}) == []  # a field the checkpoint predates
+
+
+def test_a_checkpoint_whose_state_lacks_an_entry_of_the_model_is_refused(digits, tmp_path):
+    """A last.ckpt from before AGM kept its running mean in checkpoints lacks that entry: the
+    resume is refused with one line instead of Lightning's missing-key traceback."""
+    config = interrupted(digits, tmp_path, balance="agm")
+    path = tmp_path / "checkpoints" / "last.ckpt"
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    del saved["state_dict"]["balancer._extra_state"]
+    torch.save(saved, path)
+    with pytest.raises(ConfigError, match=r"does not match this model's \(entries in one and not the other: 'balancer._extra_state'\)"):
+        fit(digits, config, TrainConfig(epochs=3, patience=10, accelerator="cpu", balance="agm"), tmp_path,
+            progress_bar=False)

@@ -79,8 +79,14 @@ def check_resumable(checkpoint: Mapping[str, Any], path: str | Path, module: L.L
     if CHECKPOINT_KEY in checkpoint:
         changes += [c for c in settings_changes(checkpoint[CHECKPOINT_KEY], asdict(train_config))
                     if c.split(":")[0] not in checkpoint.get("hyper_parameters", {})]
+    run = Path(path).parent.parent
     if changes:
-        run = Path(path).parent.parent
         raise ConfigError(f"--out: {run} holds a run stopped after epoch {checkpoint.get('epoch', '?')} with other settings "
                           f"({'; '.join(changes)}); give the same settings to resume it, or use another --out "
                           "(or --no-resume) to start afresh")
+    state = checkpoint.get("state_dict")
+    if isinstance(state, Mapping) and set(state) != set(module.state_dict()):
+        differ = sorted(set(state) ^ set(module.state_dict()))
+        raise ConfigError(f"--out: {run} holds a run whose saved state does not match this model's (entries "
+                          f"in one and not the other: {', '.join(map(repr, differ[:3]))}{', ...' if len(differ) > 3 else ''}): it was written by another version of polymodal; "
+                          "use another --out (or --no-resume) to start afresh")

@@ -12,7 +12,7 @@ a modality doing better than its running state is slowed, one doing worse is spe
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Any, Mapping
 
 import torch
 from torch import nn
@@ -83,6 +83,14 @@ class AGMBalancer(Balancer):
             self.record(f"coef_{m}", self._coefficients[m])
             self.record(f"response_loss_{m}", losses[m])
         return loss
+
+    def get_extra_state(self) -> dict[str, Any]:
+        """The running mean ``rbar`` and its step count, saved in checkpoints with the weights: a
+        resumed run modulates as the uninterrupted one (a fresh mean would restart from the next ``r``)."""
+        return {"running": dict(self._running) if self._running is not None else None, "steps": self._steps}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        self._running, self._steps = state["running"], int(state["steps"])
 
     def after_backward(self, model: nn.Module, epoch: int) -> None:
         for m, c in self._coefficients.items():

@@ -12,7 +12,7 @@ that did not generalise (``G_k <= 0``) gets weight 0; if none did, the weights a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -112,6 +112,16 @@ class GradientBlendingBalancer(Balancer):
                 sums[2] += float(per_example[held].detach().sum())
                 sums[3] += int(held.sum())
         return total
+
+    def get_extra_state(self) -> dict[str, Any]:
+        """The current weights and the super-epoch's first-epoch losses, saved in checkpoints with
+        the heads: a run resumed inside a super-epoch re-estimates the weights as the uninterrupted one."""
+        return {"weights": dict(self.weights),
+                "start": {k: tuple(v) for k, v in self._start.items()} if self._start is not None else None}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        self.weights = dict(state["weights"])
+        self._start = {k: tuple(v) for k, v in state["start"].items()} if state["start"] is not None else None
 
     def finish_epoch(self, epoch: int) -> None:
         means = {k: (s[0] / max(s[1], 1), s[2] / max(s[3], 1)) for k, s in self._sums.items()}
