@@ -8,7 +8,7 @@ from dataclasses import fields
 import pytest
 
 from polymodal.errors import ConfigError
-from polymodal.options import parse_options, read_config_file, scoped_model_options, split_options
+from polymodal.options import parse_options, read_config_file, scoped_model_options, scoped_train_settings, split_options
 from polymodal.training.config import TrainConfig
 
 
@@ -46,6 +46,15 @@ def test_keys_go_to_the_configuration_that_has_the_field():
         scoped_model_options({"tensor.rank": 8}, ["low-rank"])
 
 
+def test_a_scoped_training_field_is_that_models_own_training_setting():
+    train = [f.name for f in fields(TrainConfig)]
+    options, own = scoped_train_settings({"tensor": {"epochs": 45, "output_dim": 32}, "low-rank": {"rank": 8}}, train)
+    assert options == {"tensor": {"output_dim": 32}, "low-rank": {"rank": 8}} and own == {"tensor": {"epochs": 45}}
+    for key in ("seed", "balance"):
+        with pytest.raises(ConfigError, match=f"--option tensor.{key}: {key} is the command's"):
+            scoped_train_settings({"tensor": {key: 1}}, train)
+
+
 def test_the_command_line_takes_its_training_defaults_from_train_config():
     from polymodal.cli import TRAIN_DEFAULTS
 
@@ -77,7 +86,25 @@ def test_bench_scopes_model_options_by_name(tmp_path):
     assert runs["early"]["0"]["model_config"]["hidden_dim"] == 16
 
 
+@pytest.mark.slow
+def test_bench_trains_a_model_with_its_own_scoped_training_settings(tmp_path):
+    """`early.epochs=2` trains early fusion for 2 epochs and every other model for the command's 1;
+    the bench records it as that fusion's own training (as a recipe's per-fusion settings)."""
+    proc = polymodal("bench", "--fusions", "early,late", "--epochs", "1", "--option", "early.epochs=2",
+                     "--option", "early.augment={\"top\": \"gaussian:0.3\"}", "--out", str(tmp_path), "--accelerator", "cpu")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    runs = results["runs"]
+    assert (runs["early"]["0"]["epochs"], runs["late"]["0"]["epochs"], runs["unimodal:top"]["0"]["epochs"]) == (2, 1, 1)
+    assert runs["early"]["0"]["train_config"]["augment"] == {"top": "gaussian:0.3"}
+    assert runs["late"]["0"]["train_config"]["augment"] == {}
+    assert results["settings"]["fusion_train"] == {"early": {"epochs": 2, "augment": {"top": "gaussian:0.3"}}}
+
+
 @pytest.mark.parametrize("args,message", [
+    (["bench", "--option", "early.epochs=abc", "--fusions", "early"], "epochs: 'abc' is not an integer"),
+    (["bench", "--option", "early.seed=3", "--fusions", "early"], "--option early.seed: seed is the command's"),
+    (["train", "--option", "lr=fast"], "lr: 'fast' is not a number"),
     (["bench", "--option", "rank=3"], "--option rank: not a setting"),
     (["bench", "--option", "tensor.rank=3", "--fusions", "early"], "'tensor' is not trained here"),
     (["train", "--option", "seed=3"], "--option seed: set it with --seed"),

@@ -230,7 +230,7 @@ def bench(
         from polymodal.bench.report import TERMINAL_COLUMNS, terminal_rows
         from polymodal.bench.runner import parse_balances, parse_seeds
 
-        from polymodal.options import parse_options, scoped_model_options
+        from polymodal.options import parse_options, scoped_model_options, scoped_train_settings
         from polymodal.training.recipes import apply_recipe, fusion_train_for, recipe_for
 
     names = parse_fusions(fusions)
@@ -243,8 +243,11 @@ def bench(
     found, rest = _settings(flags, option, config_file, _model_targets())
     per_model = scoped_model_options(rest, names, known_fields=[*found["model"], *found["train"]] or ["ModelConfig and "
                                      "TrainConfig fields"])
+    per_model, scoped_train = scoped_train_settings(per_model, _model_targets()["train"])
     recipe_name = recipe_for(dataset, recipe)
     fusion_train = fusion_train_for(recipe_name, found["train"], names)
+    for name, given in scoped_train.items():  # `tensor.epochs=45` wins over the recipe's and the command's
+        fusion_train[name] = {**fusion_train.get(name, {}), **given}
     found["train"], found["model"], per_model = apply_recipe(recipe_name, found["train"], found["model"], per_model, names)
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
@@ -252,6 +255,9 @@ def bench(
     if per_model:
         model_options["fusion_options"] = per_model
     config = _train_config(found["train"], seed)
+    for name, given in scoped_train.items():  # checked and normalised as the command's own settings are
+        own = _train_config({**found["train"], **fusion_train[name]}, seed)
+        fusion_train[name] = {k: getattr(own, k) for k in fusion_train[name]}
     balances = parse_balances(balance)  # each fusion with each; the options scoped METHOD.key when several
     balance_options = parse_options(balance_option, "--balance-option") if balance_option else {}
     ds = _load(dataset, data_dir, seed if split_seed is None else split_seed, snr, cache_dir)
@@ -328,7 +334,7 @@ def train(
     with step("imports"):
         from polymodal.catalog import build_model, model_entry
         from polymodal.models.build import ModelConfig
-        from polymodal.options import scoped_model_options
+        from polymodal.options import scoped_model_options, scoped_train_settings
         from polymodal.robustness.corrupt import augment_of_subset
         from polymodal.training.recipes import apply_recipe, fusion_train_for, recipe_for
         from polymodal.training.pipeline import fit
@@ -339,9 +345,9 @@ def train(
                  **_robust_flags(augment, augment_schedule, modality_dropout, missing_strategy, imputer),
                  **_balance_flags(balance, balance_option))
     found, rest = _settings(flags, option, config_file, _model_targets())
-    per_model = scoped_model_options(rest, [fusion], single=fusion)
+    per_model, scoped_train = scoped_train_settings(scoped_model_options(rest, [fusion], single=fusion), _model_targets()["train"])
     recipe_name = recipe_for(dataset, recipe)
-    own = fusion_train_for(recipe_name, found["train"], [fusion]).get(fusion, {})
+    own = {**fusion_train_for(recipe_name, found["train"], [fusion]).get(fusion, {}), **scoped_train.get(fusion, {})}
     found["train"], found["model"], per_model = apply_recipe(recipe_name, found["train"], found["model"], per_model, [fusion])
     found["train"] = {**found["train"], **own}  # the fusion's own, under the flags given
     fusion_options = per_model.get(fusion, {})

@@ -129,3 +129,37 @@ def scoped_model_options(rest: Mapping[str, Any], models: Sequence[str], *, sing
                               f"its name, e.g. --option low-rank.{key}={json.dumps(value)}")
         out.setdefault(model, {})[option] = value
     return out
+
+
+#: TrainConfig fields a command sets for all its models at once, never one model's alone
+NOT_PER_MODEL = frozenset({"seed", "balance", "balance_options"})
+
+
+def scoped_train_settings(per_model: Mapping[str, Mapping[str, Any]], train_fields: Iterable[str]
+                          ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Split scoped options into each model's own training settings and its own model options.
+
+    ``tensor.epochs=45`` trains tensor fusion for 45 epochs and every other model as the command
+    says (a recipe's per-fusion settings, :attr:`~polymodal.training.recipes.Recipe.fusion_train`,
+    given on the command line); ``tensor.rank=8`` stays an option of the model.
+
+    Args:
+        per_model: ``{model: {key: value}}`` from :func:`scoped_model_options`.
+        train_fields: the names of the :class:`~polymodal.training.config.TrainConfig` fields.
+
+    Returns:
+        ``(model_options, train_settings)``, each ``{model: {key: value}}`` without empty entries.
+
+    Raises:
+        ConfigError: a scoped field that only the whole command sets (:data:`NOT_PER_MODEL`).
+    """
+    train_fields = set(train_fields)
+    options: dict[str, dict[str, Any]] = {}
+    train: dict[str, dict[str, Any]] = {}
+    for model, given in per_model.items():
+        for key, value in given.items():
+            if key in NOT_PER_MODEL:
+                raise ConfigError(f"--option {model}.{key}: {key} is the command's, the same for every model; "
+                                  f"give it unscoped (--{key.replace('_', '-')} or --option {key}=...)")
+            (train if key in train_fields else options).setdefault(model, {})[key] = value
+    return options, train

@@ -89,6 +89,12 @@ class TrainConfig:
         from polymodal.robustness.corrupt import parse_augment
         from polymodal.training.balance.choices import check_balance
 
+        for name in _INTEGERS + _NUMBERS:
+            value = getattr(self, name)
+            kind = int if name in _INTEGERS else (int, float)
+            if (value is not None or name not in _OPTIONAL) and (isinstance(value, bool) or not isinstance(value, kind)):
+                raise ConfigError(f"{name}: {value!r} is not {'an integer' if kind is int else 'a number'}; "
+                                  f"e.g. --option {name}={2 if kind is int else 0.5}")
         settings = check_balance(self.balance, self.balance_options)
         phase = {"warmstart": "epochs", "umt": "teacher_epochs"}.get(self.balance)
         if phase and settings[phase] >= self.epochs:
@@ -127,6 +133,12 @@ class TrainConfig:
             raise ConfigError("patience and num_workers must be non-negative")
         if not 0 <= self.seed < 2**32:
             raise ConfigError(f"seed must be in [0, 2**32), got {self.seed}")
+
+
+#: TrainConfig fields that hold a whole number, a number, and may be None
+_INTEGERS = ("epochs", "batch_size", "patience", "seed", "num_nodes", "num_workers")
+_NUMBERS = ("lr", "weight_decay", "momentum", "grad_clip", "modality_dropout")
+_OPTIONAL = frozenset({"grad_clip"})
 
 
 def train_defaults() -> dict[str, Any]:
