@@ -6,9 +6,13 @@ test examples (the best additive approximation of the model; Hessel and Lee 2020
 and the response categories of its predictions against the bench's two unimodal baselines.
 
 Usage: python benchmarks/interactions_avmnist.py --runs runs/bench-avmnist/runs --data-dir ../shared/data
-       [--seed 0] [--emap-samples 2000] [--emap-samples-for raw=500,cross-modal-transformer=500]
+       [--seed 0] [--emap-samples 2000] [--emap-samples-for raw=500,cross-modal-transformer=500] [--cache DIR]
 Fusions over token sequences evaluate a transformer on each of the N^2 pairs (about 90 min for N = 2000 on one
 CPU thread), so --emap-samples-for gives them a smaller N; the table lists the N of every row.
+Each fusion's result is kept in --cache (default runs/interactions-avmnist), beside its run's record in the
+bench's results.json: it is reused, without the checkpoint, while that record (test accuracy, model and training
+settings) and N are unchanged, so a cache kept in the repository (benchmarks/results) spans sessions whose run
+folders are gone; a fusion with neither a checkpoint nor a valid entry is left out, with a line saying so.
 Writes docs/figures/interactions-avmnist.png and the interactions section of docs/benchmarks.md (the reading below it is
 written by hand and kept).
 """
@@ -30,37 +34,62 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--emap-samples", type=int, default=2000)
     parser.add_argument("--emap-samples-for", default="", help="per-fusion N, e.g. raw=500,cross-modal-transformer=500")
+    parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "interactions-avmnist",
+                        help="folder of each fusion's result, reused while its run's record is unchanged")
     args = parser.parse_args()
     try:
         samples_for = {name: int(n) for name, n in (item.split("=") for item in args.emap_samples_for.split(",") if item)}
     except ValueError:
         parser.error(f"--emap-samples-for {args.emap_samples_for!r}: expected NAME=N[,NAME=N...], e.g. raw=500")
     from polymodal.data.registry import load_dataset
-    from polymodal.interactions.analyze import UNIMODAL_PREFIX, analyze_interactions, bench_unimodal_checkpoints, load_unimodal
+    from polymodal.interactions.analyze import UNIMODAL_PREFIX, analyze_interactions, load_unimodal
+    from polymodal.io import atomic_write_text
     from polymodal.layout import BenchLayout
     from polymodal.training.checkpoint import load_model
 
     ds = load_dataset("avmnist", args.data_dir, seed=0)
     rows = {}
-    cache = ROOT / "runs" / "interactions-avmnist"
-    for method_dir in sorted(p for p in args.runs.iterdir() if p.is_dir() and not p.name.startswith(UNIMODAL_PREFIX)):
-        ckpt = BenchLayout(args.runs.parent).run(method_dir.name, args.seed).best
-        if not ckpt.is_file():
-            continue
-        done = cache / f"{method_dir.name}.json"
-        n = samples_for.get(method_dir.name, args.emap_samples)
+    records = bench_records(args.runs.parent / "results.json", args.seed)
+    methods = {p.name for p in args.runs.iterdir() if p.is_dir()} | set(records) if args.runs.is_dir() else set(records)
+    for method in sorted(m for m in methods if not m.startswith(UNIMODAL_PREFIX)):
+        ckpt = BenchLayout(args.runs.parent).run(method, args.seed).best
+        done = args.cache / f"{method}.json"
+        n = samples_for.get(method, args.emap_samples)
         cached = json.loads(done.read_text()) if done.is_file() else None
-        if cached and cached["emap"]["samples"] == n:
-            rows[method_dir.name] = cached
+        if cached and cached["emap"]["samples"] == n and cached.get("run") == records.get(method):
+            rows[method] = cached
+            continue
+        if not ckpt.is_file():
+            print(f"{method}: no checkpoint and no kept result for this run; left out", flush=True)
             continue
         model = load_model(ckpt)
-        baselines = load_unimodal(bench_unimodal_checkpoints(ckpt, model.modalities))
-        print(method_dir.name, flush=True)
+        # the bench's own baselines, looked up in this folder (a merged bench's runs are links to others)
+        unimodal = {m: BenchLayout(args.runs.parent).run(f"{UNIMODAL_PREFIX}{m}", args.seed).best for m in model.modalities}
+        if not all(p.is_file() for p in unimodal.values()):
+            print(f"{method}: the bench has no unimodal checkpoint of seed {args.seed} ({', '.join(map(str, unimodal.values()))}); "
+                  "left out", flush=True)
+            continue
+        baselines = load_unimodal(unimodal)
+        print(method, flush=True)
         result = analyze_interactions(model, ds, unimodal=baselines, emap_samples=n, seed=args.seed)
-        done.parent.mkdir(parents=True, exist_ok=True)
-        done.write_text(json.dumps(result))
-        rows[method_dir.name] = result
+        result["run"] = records.get(method)
+        args.cache.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(done, json.dumps(result))
+        rows[method] = result
     write(rows, " ".join(sys.argv[1:]), args.seed)
+
+
+def bench_records(results: Path, seed: int) -> dict[str, dict]:
+    """``{method folder name: identity}`` of each run of seed ``seed`` in a bench's ``results.json``:
+    what a kept interaction result must match to be reused (its fusion, test accuracy, model and
+    training settings; nothing that names a path)."""
+    from polymodal.layout import method_slug
+
+    if not results.is_file():
+        return {}
+    keys = ("fusion", "modalities", "seed", "test_accuracy", "model_config", "train_config")
+    return {method_slug(method): {k: by_seed[str(seed)][k] for k in keys if k in by_seed[str(seed)]}
+            for method, by_seed in json.loads(results.read_text())["runs"].items() if str(seed) in by_seed}
 
 
 def write(rows: dict, argv: str, seed: int) -> None:
