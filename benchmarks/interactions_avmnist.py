@@ -7,6 +7,7 @@ and the response categories of its predictions against the bench's two unimodal 
 
 Usage: python benchmarks/interactions_avmnist.py --runs runs/bench-avmnist/runs --data-dir ../shared/data
        [--seed 0] [--emap-samples 2000] [--emap-samples-for raw=500,cross-modal-transformer=500] [--cache DIR]
+       [--only-cache]
 Fusions over token sequences evaluate a transformer on each of the N^2 pairs (about 90 min for N = 2000 on one
 CPU thread), so --emap-samples-for gives them a smaller N; the table lists the N of every row.
 Each fusion's result is kept in --cache (default runs/interactions-avmnist), beside its run's record in the
@@ -36,6 +37,8 @@ def main() -> None:
     parser.add_argument("--emap-samples-for", default="", help="per-fusion N, e.g. raw=500,cross-modal-transformer=500")
     parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "interactions-avmnist",
                         help="folder of each fusion's result, reused while its run's record is unchanged")
+    parser.add_argument("--only-cache", action="store_true",
+                        help="compute and keep the results, write no docs (for a bench not finished yet)")
     args = parser.parse_args()
     try:
         samples_for = {name: int(n) for name, n in (item.split("=") for item in args.emap_samples_for.split(",") if item)}
@@ -76,7 +79,8 @@ def main() -> None:
         args.cache.mkdir(parents=True, exist_ok=True)
         atomic_write_text(done, json.dumps(result))
         rows[method] = result
-    write(rows, " ".join(sys.argv[1:]), args.seed)
+    if not args.only_cache:
+        write(rows, " ".join(sys.argv[1:]), args.seed)
 
 
 def bench_records(results: Path, seed: int) -> dict[str, dict]:
