@@ -219,7 +219,8 @@ def bench(
     balance_option: Optional[list[str]] = BalanceOptionOpt,
     option: Optional[list[str]] = typer.Option(
         None, "--option", help="KEY=VALUE: a ModelConfig or TrainConfig field (e.g. dropout=0.2, weight_decay=0), or "
-        "a model's own option scoped by its name (e.g. low-rank.rank=8); VALUE read as JSON, else text; repeatable."),
+        "a model's own option scoped by its name (e.g. low-rank.rank=8); a scoped TrainConfig field trains that model "
+        "alone so (tensor.epochs=45); VALUE read as JSON, else text; repeatable."),
     config_file: Optional[Path] = ConfigFileOpt,
     recipe: Optional[str] = RecipeOpt,
 ) -> None:
