@@ -13,7 +13,9 @@
 #   seq           docs/benchmarks.md's avmnist-seq table (benchmarks/sequence_encoders.py), beside the
 #                 zoo's spectrogram rows: avmnist-seq must have AV-MNIST's recipe in DATASET_RECIPES
 #                 (the spectrogram masks have sequence forms of the same names);
-#   interactions  EMAP and response categories of the zoo's seed-0 models (docs/benchmarks.md);
+#   interactions  EMAP and response categories of the zoo's seed-0 models (docs/benchmarks.md), each
+#                 kept in benchmarks/results/avmnist-interactions-RECIPE and reused while its run is
+#                 unchanged (the kept zoo's checkpoints are gone in a later session);
 #   robustness    docs/robustness.md (it retrains digits and mfeat too: their runs are reused);
 #   fission       docs/fission.md's AV-MNIST section;
 #   coordination  docs/coordination-real.md and its summary in docs/benchmarks.md (the
@@ -32,6 +34,9 @@ export RECIPE=${RECIPE:-$($PY -c 'from polymodal.training.recipes import DATASET
 has() { [[ $STEPS == *,$1,* ]]; }
 
 if has zoo; then
+  # runs kept in the repository by earlier sessions (benchmarks/keep_bench.py save) are not trained again
+  KEPT=benchmarks/results/avmnist-zoo-$RECIPE
+  [ -d "$KEPT" ] && $PY benchmarks/keep_bench.py restore "$KEPT" --into "runs/issue20/zoo-$RECIPE"
   bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 "${ZOO_SET:-zoo}"
   $PY benchmarks/merge_bench.py --out runs/bench-avmnist --link-runs \
     --command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" runs/issue20/zoo-$RECIPE/*
@@ -45,7 +50,7 @@ if has seq; then
   $PY benchmarks/sequence_encoders.py --data-dir "$DATA" --seeds 0,1,2 --encoders gru,cnn
 fi
 has interactions && $PY benchmarks/interactions_avmnist.py --runs runs/bench-avmnist/runs --data-dir "$DATA" \
-  --emap-samples 2000 --emap-samples-for raw=500,cross-modal-transformer=500
+  --emap-samples 2000 --emap-samples-for raw=500,cross-modal-transformer=500 --cache "benchmarks/results/avmnist-interactions-$RECIPE"
 has robustness && $PY benchmarks/robustness.py --data-dir "$DATA" --seeds 0,1,2 --avmnist-fusions early,late,gated
 has fission && $PY benchmarks/fission_data.py --sections avmnist --data-dir "$DATA"
 has coordination && $PY benchmarks/coordination_data.py --data-dir "$DATA"
