@@ -9,7 +9,8 @@
 #   zoo           the AV-MNIST bench (18 fusions and both unimodal baselines, seeds 0-2), run as
 #                 one-seed sub-benches JOBS at a time (benchmarks/issue20_runs.sh, set `zoo`), merged
 #                 into runs/bench-avmnist, then docs/benchmarks.md's avmnist section (ZOO_SET=zoo-by-seed
-#                 in the environment: one bench per seed instead, for a machine with few cores);
+#                 in the environment: one bench per seed instead, for a machine with few cores;
+#                 ZOO_SET=kept: train nothing, merge the runs kept in benchmarks/results/avmnist-zoo-RECIPE);
 #   seq           docs/benchmarks.md's avmnist-seq table (benchmarks/sequence_encoders.py), beside the
 #                 zoo's spectrogram rows: avmnist-seq must have AV-MNIST's recipe in DATASET_RECIPES
 #                 (the spectrogram masks have sequence forms of the same names);
@@ -37,7 +38,7 @@ if has zoo; then
   # runs kept in the repository by earlier sessions (benchmarks/keep_bench.py save) are not trained again
   KEPT=benchmarks/results/avmnist-zoo-$RECIPE
   [ -d "$KEPT" ] && $PY benchmarks/keep_bench.py restore "$KEPT" --into "runs/issue20/zoo-$RECIPE"
-  bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 "${ZOO_SET:-zoo}"
+  [ "${ZOO_SET:-zoo}" = kept ] || bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 "${ZOO_SET:-zoo}"
   $PY benchmarks/merge_bench.py --out runs/bench-avmnist --link-runs \
     --command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" runs/issue20/zoo-$RECIPE/*
   $PY benchmarks/bench_to_docs.py --no-run --dataset avmnist --out runs/bench-avmnist \

@@ -24,14 +24,37 @@ from polymodal.io import atomic_write_text, replace_section
 from polymodal.layout import BENCH_RESULTS_FILE, RESULT_FILE, BenchLayout, RunLayout
 from polymodal.training.recipes import describe_recipe
 
+def _cell(r: dict[str, Any]) -> tuple[str, str, int]:
+    """``(fusion, recipe, seed)`` of a run (a unimodal baseline's fusion is ``unimodal:<modality>``)."""
+    name = r["fusion"] if r["fusion"] != "unimodal" else f"unimodal:{r['modalities'][0]}"
+    return name, describe_recipe(r["train_config"], r["model_config"]), r["seed"]
+
+
+def distinct(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each run once: a baseline put in place in several sub-benches (``keep_bench.py restore``) is
+    found in each of them, with the same result.
+
+    Raises:
+        SystemExit: two runs of one fusion, recipe and seed that disagree (pass only one of them).
+    """
+    kept: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for r in results:
+        cell = _cell(r)
+        if cell in kept and kept[cell]["test_accuracy"] != r["test_accuracy"]:
+            raise SystemExit(f"recipe_runs: two runs of {cell[0]}, {cell[1]}, seed {cell[2]} disagree "
+                             f"({kept[cell]['test_accuracy']} and {r['test_accuracy']}); pass the folders of one of them")
+        kept.setdefault(cell, r)
+    return list(kept.values())
+
+
 def table(results: list[dict[str, Any]]) -> str:
     """``| fusion | recipe | seed 0 | ... | mean | lowest |``, test accuracy with the epochs run in brackets
     (a unimodal baseline's fusion is ``unimodal:<modality>``)."""
     seeds = sorted({r["seed"] for r in results})
     cells: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
     for r in results:
-        name = r["fusion"] if r["fusion"] != "unimodal" else f"unimodal:{r['modalities'][0]}"
-        cells.setdefault((name, describe_recipe(r["train_config"], r["model_config"])), {})[r["seed"]] = r
+        name, recipe, seed = _cell(r)
+        cells.setdefault((name, recipe), {})[seed] = r
     head = ["fusion", "recipe", *(f"seed {s}" for s in seeds), "mean", "lowest"]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(seeds) + 2)]
     for (fusion, recipe), runs in sorted(cells.items()):
@@ -62,7 +85,7 @@ def main() -> int:
     parser.add_argument("--section", default="recipe-runs")
     parser.add_argument("--note", default="", help="a sentence on where and how the runs were made")
     args = parser.parse_args()
-    results = collect(args.runs)
+    results = distinct(collect(args.runs))
     if not results:
         parser.error(f"--runs: no result.json or results.json under {', '.join(map(str, args.runs))}")
     body = table(results)
