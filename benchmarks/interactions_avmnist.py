@@ -53,7 +53,8 @@ def main() -> None:
     ds = load_dataset("avmnist", args.data_dir, seed=0)
     rows = {}
     records = bench_records(args.runs.parent / "results.json", args.seed)
-    methods = {p.name for p in args.runs.iterdir() if p.is_dir()} | set(records) if args.runs.is_dir() else set(records)
+    folders = {p.name for p in args.runs.iterdir() if p.is_dir()} if args.runs.is_dir() else set()
+    methods = folders | set(records)
     for method in sorted(m for m in methods if not m.startswith(UNIMODAL_PREFIX)):
         ckpt = BenchLayout(args.runs.parent).run(method, args.seed).best
         done = args.cache / f"{method}.json"

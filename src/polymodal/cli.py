@@ -247,8 +247,6 @@ def bench(
     per_model, scoped_train = scoped_train_settings(per_model, _model_targets()["train"])
     recipe_name = recipe_for(dataset, recipe)
     fusion_train = fusion_train_for(recipe_name, found["train"], names)
-    for name, given in scoped_train.items():  # `tensor.epochs=45` wins over the recipe's and the command's
-        fusion_train[name] = {**fusion_train.get(name, {}), **given}
     found["train"], found["model"], per_model = apply_recipe(recipe_name, found["train"], found["model"], per_model, names)
     model_options = _model_fields_for_training(found["train"], found["model"])
     if sequence_encoder is not None:
@@ -256,9 +254,11 @@ def bench(
     if per_model:
         model_options["fusion_options"] = per_model
     config = _train_config(found["train"], seed)
-    for name, given in scoped_train.items():  # checked and normalised as the command's own settings are
-        own = _train_config({**found["train"], **fusion_train[name]}, seed)
-        fusion_train[name] = {k: getattr(own, k) for k in fusion_train[name]}
+    for name, given in scoped_train.items():
+        # `tensor.epochs=45` wins over the recipe's and the command's, checked and normalised as they are
+        own = {**fusion_train.get(name, {}), **given}
+        checked = _train_config({**found["train"], **own}, seed)
+        fusion_train[name] = {k: getattr(checked, k) for k in own}
     balances = parse_balances(balance)  # each fusion with each; the options scoped METHOD.key when several
     balance_options = parse_options(balance_option, "--balance-option") if balance_option else {}
     ds = _load(dataset, data_dir, seed if split_seed is None else split_seed, snr, cache_dir)
