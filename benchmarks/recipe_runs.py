@@ -24,6 +24,7 @@ from polymodal.io import atomic_write_text, replace_section
 from polymodal.layout import BENCH_RESULTS_FILE, RESULT_FILE, BenchLayout, RunLayout
 from polymodal.training.recipes import describe_recipe
 
+
 def _cell(r: dict[str, Any]) -> tuple[str, str, int]:
     """``(fusion, recipe, seed)`` of a run (a unimodal baseline's fusion is ``unimodal:<modality>``)."""
     name = r["fusion"] if r["fusion"] != "unimodal" else f"unimodal:{r['modalities'][0]}"

@@ -84,9 +84,10 @@ def check_resumable(checkpoint: Mapping[str, Any], path: str | Path, module: L.L
         raise ConfigError(f"--out: {run} holds a run stopped after epoch {checkpoint.get('epoch', '?')} with other settings "
                           f"({'; '.join(changes)}); give the same settings to resume it, or use another --out "
                           "(or --no-resume) to start afresh")
-    state = checkpoint.get("state_dict")
-    if isinstance(state, Mapping) and set(state) != set(module.state_dict()):
-        differ = sorted(set(state) ^ set(module.state_dict()))
-        raise ConfigError(f"--out: {run} holds a run whose saved state does not match this model's (entries "
-                          f"in one and not the other: {', '.join(map(repr, differ[:3]))}{', ...' if len(differ) > 3 else ''}): it was written by another version of polymodal; "
-                          "use another --out (or --no-resume) to start afresh")
+    saved_state = checkpoint.get("state_dict")
+    differ = sorted(set(saved_state) ^ set(module.state_dict())) if isinstance(saved_state, Mapping) else []
+    if differ:
+        named = ", ".join(map(repr, differ[:3])) + (", ..." if len(differ) > 3 else "")
+        raise ConfigError(f"--out: {run} holds a run whose saved state does not match this model's (entries in one "
+                          f"and not the other: {named}): it was written by another version of polymodal; use another "
+                          "--out (or --no-resume) to start afresh")
