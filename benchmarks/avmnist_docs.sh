@@ -17,7 +17,8 @@
 #   interactions  EMAP and response categories of the zoo's seed-0 models (docs/benchmarks.md), each
 #                 kept in benchmarks/results/avmnist-interactions-RECIPE and reused while its run is
 #                 unchanged (the kept zoo's checkpoints are gone in a later session);
-#   robustness    docs/robustness.md (it retrains digits and mfeat too: their runs are reused);
+#   robustness    docs/robustness.md (it retrains digits and mfeat too: their runs are reused; its AV-MNIST
+#                 seed-0 runs are the zoo's, linked from runs/bench-avmnist);
 #   fission       docs/fission.md's AV-MNIST section;
 #   coordination  docs/coordination-real.md and its summary in docs/benchmarks.md (the
 #                 supervised unimodal baselines train with the data set's recipe);
@@ -52,7 +53,20 @@ if has seq; then
 fi
 has interactions && $PY benchmarks/interactions_avmnist.py --runs runs/bench-avmnist/runs --data-dir "$DATA" \
   --emap-samples 2000 --emap-samples-for raw=500,cross-modal-transformer=500 --cache "benchmarks/results/avmnist-interactions-$RECIPE"
-has robustness && $PY benchmarks/robustness.py --data-dir "$DATA" --seeds 0,1,2 --avmnist-fusions early,late,gated
+if has robustness; then
+  # robustness.py's AV-MNIST bench (seed 0, the data set's recipe, 30 epochs, patience 8) is the zoo's
+  # bench: where the zoo's seed-0 checkpoints are on this machine (a kept zoo has none), its runs are
+  # linked into robustness.py's folder, runs/robustness-bench/avmnist, instead of trained again
+  AV_ROBUST=early,late,gated
+  zoo_seed0() { for m in unimodal-image unimodal-audio ${AV_ROBUST//,/ }; do
+    [ -f runs/bench-avmnist/runs/$m/seed-0/checkpoints/best.ckpt ] || return 1; done; }
+  if [ ! -f runs/robustness-bench/avmnist/results.json ] && zoo_seed0; then
+    $PY benchmarks/merge_bench.py --out runs/robustness-bench/avmnist --link-runs --seeds 0 \
+      --methods unimodal:image,unimodal:audio,$AV_ROBUST runs/bench-avmnist \
+      --command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0 --fusions $AV_ROBUST"
+  fi
+  $PY benchmarks/robustness.py --data-dir "$DATA" --seeds 0,1,2 --avmnist-fusions $AV_ROBUST
+fi
 has fission && $PY benchmarks/fission_data.py --sections avmnist --data-dir "$DATA"
 has coordination && $PY benchmarks/coordination_data.py --data-dir "$DATA"
 has cli && $PY benchmarks/cli_defaults.py --data-dir "$DATA"

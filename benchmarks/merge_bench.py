@@ -6,7 +6,9 @@ Usage:
 
 Each source folder holds a ``results.json`` of ``polymodal bench``. They must be the same bench
 (:func:`polymodal.bench.merge.merge_results`: the same data, training and model settings; the
-seeds and the methods may differ; a run found in two sources is kept once). The merged file lists every run, the summary of every method over its seeds, and
+seeds and the methods may differ; a run found in two sources is kept once). ``--methods`` and
+``--seeds`` keep only those runs (e.g. the seed-0 runs another benchmark would train the same way).
+The merged file lists every run, the summary of every method over its seeds, and
 ``--command``: the single ``polymodal bench`` command that would have made the same runs.
 ``--link-runs`` also links each kept run's folder into ``--out/runs/<method>/seed-<S>`` (relative
 links), so that scripts reading a bench's folders (``interactions_avmnist.py --runs``) see one bench.
@@ -39,12 +41,38 @@ def link_runs(out: Path, folders: list[Path], sources: list[dict], merged: dict)
             link.symlink_to(os.path.relpath(target.resolve(), link.parent.resolve()), target_is_directory=True)
 
 
+def select_runs(sources: list[dict], methods: str | None, seeds: str | None) -> list[dict]:
+    """``sources`` (benches' results) with only the runs of ``methods`` and ``seeds`` (comma-separated;
+    ``None``: all). A method or seed that no source has is an error naming those they have."""
+    have_methods = {m for s in sources for m in s["runs"]}
+    have_seeds = {int(seed) for s in sources for by_seed in s["runs"].values() for seed in by_seed}
+    keep_methods = set(methods.split(",")) if methods else have_methods
+    try:
+        keep_seeds = {int(seed) for seed in seeds.split(",")} if seeds else have_seeds
+    except ValueError:
+        raise ValueError(f"--seeds: {seeds!r} is not a comma-separated list of integers") from None
+    if keep_methods - have_methods:
+        raise ValueError(f"--methods: no source has {', '.join(sorted(keep_methods - have_methods))}; "
+                         f"they have {', '.join(sorted(have_methods))}")
+    if keep_seeds - have_seeds:
+        raise ValueError(f"--seeds: no source has seed {', '.join(map(str, sorted(keep_seeds - have_seeds)))}; "
+                         f"they have {', '.join(map(str, sorted(have_seeds)))}")
+    selected = []
+    for source in sources:
+        runs = {m: {seed: r for seed, r in by_seed.items() if int(seed) in keep_seeds}
+                for m, by_seed in source["runs"].items() if m in keep_methods}
+        selected.append({**source, "runs": {m: by_seed for m, by_seed in runs.items() if by_seed}})
+    return selected
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder of the merged results.json")
     parser.add_argument("--command", required=True, help="the equivalent single polymodal bench command")
     parser.add_argument("--link-runs", action="store_true",
                         help="link each kept run's folder into --out/runs, as if one bench had made them")
+    parser.add_argument("--methods", help="comma-separated methods to keep (unimodal:image, early, ...; default: all)")
+    parser.add_argument("--seeds", help="comma-separated seeds to keep (default: all)")
     parser.add_argument("sources", nargs="+", type=Path, help="folders holding a results.json each")
     args = parser.parse_args()
     found = [s for s in args.sources if BenchLayout(s).results.is_file()]
@@ -52,6 +80,11 @@ def main() -> int:
         print("merge_bench: no results.json in the sources", file=sys.stderr)
         return 2
     sources = [BenchLayout(s).read_results() for s in found]
+    try:
+        sources = select_runs(sources, args.methods, args.seeds)
+    except ValueError as exc:
+        print(f"merge_bench: {exc}", file=sys.stderr)
+        return 2
     merged = merge_results(sources, args.command)
     atomic_write_json(args.out / "results.json", merged)
     if args.link_runs:
