@@ -43,7 +43,8 @@ def link_runs(out: Path, folders: list[Path], sources: list[dict], merged: dict)
 
 def select_runs(sources: list[dict], methods: str | None, seeds: str | None) -> list[dict]:
     """``sources`` (benches' results) with only the runs of ``methods`` and ``seeds`` (comma-separated;
-    ``None``: all). A method or seed that no source has is an error naming those they have."""
+    ``None``: all). A method or seed that no source has, or a selection with no run, is an error
+    naming what they have."""
     have_methods = {m for s in sources for m in s["runs"]}
     have_seeds = {int(seed) for s in sources for by_seed in s["runs"].values() for seed in by_seed}
     keep_methods = set(methods.split(",")) if methods else have_methods
@@ -62,6 +63,9 @@ def select_runs(sources: list[dict], methods: str | None, seeds: str | None) -> 
         runs = {m: {seed: r for seed, r in by_seed.items() if int(seed) in keep_seeds}
                 for m, by_seed in source["runs"].items() if m in keep_methods}
         selected.append({**source, "runs": {m: by_seed for m, by_seed in runs.items() if by_seed}})
+    if not any(s["runs"] for s in selected):
+        raise ValueError(f"--methods, --seeds: no source has a run of {', '.join(sorted(keep_methods))} "
+                         f"with seed {', '.join(map(str, sorted(keep_seeds)))}")
     return selected
 
 
