@@ -10,7 +10,8 @@
 #                 one-seed sub-benches JOBS at a time (benchmarks/issue20_runs.sh, set `zoo`), merged
 #                 into runs/bench-avmnist, then docs/benchmarks.md's avmnist section (ZOO_SET=zoo-by-seed
 #                 in the environment: one bench per seed instead, for a machine with few cores;
-#                 ZOO_SET=kept: train nothing, merge the runs kept in benchmarks/results/avmnist-zoo-RECIPE);
+#                 ZOO_SET=kept: train nothing, merge the runs kept in benchmarks/results/avmnist-zoo-RECIPE;
+#                 ZOO_MACHINE: how the runs were made, for the table's machine line, where not by this script);
 #   seq           docs/benchmarks.md's avmnist-seq table (benchmarks/sequence_encoders.py), beside the
 #                 zoo's spectrogram rows: avmnist-seq must have AV-MNIST's recipe in DATASET_RECIPES
 #                 (the spectrogram masks have sequence forms of the same names);
@@ -44,7 +45,7 @@ if has zoo; then
     --command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" runs/issue20/zoo-$RECIPE/*
   $PY benchmarks/bench_to_docs.py --no-run --dataset avmnist --out runs/bench-avmnist \
     --shown-command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" \
-    --machine "one-seed sub-benches run $JOBS at a time (benchmarks/avmnist_docs.sh), one PyTorch thread each"
+    --machine "${ZOO_MACHINE:-one-seed sub-benches run $JOBS at a time (benchmarks/avmnist_docs.sh), one PyTorch thread each}"
 fi
 if has seq; then
   SEQ=$($PY -c 'from polymodal.training.recipes import DATASET_RECIPES as R; print(R.get("avmnist-seq", "adam"))')
