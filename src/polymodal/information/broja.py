@@ -276,7 +276,8 @@ def _primal_barrier(p1, p2, tol, max_iterations, start=None):
         safe_q = np.where(allowed, q, 1.0)
         grad = np.where(allowed, np.log(safe_q / pair[..., None]) - t / safe_q, 0.0)
         e = np.where(allowed, safe_q ** 2 / (safe_q + t), 0.0)  # inverse of the diagonal part of the Hessian
-        c = np.where(pairs, 1.0 / np.maximum(pair - e.sum(axis=2), 1e-300), 0.0)
+        # pair - sum_y e, summed as sum_y q t / (q + t): the difference cancels to nothing once t << q
+        c = np.where(pairs, 1.0 / np.maximum(np.where(allowed, safe_q * t / (safe_q + t), 0.0).sum(axis=2), 1e-300), 0.0)
         system = _NewtonSystem(e, e, c, free1, free2)
         # H^{-1} applied to a vector u, pair by pair: e u + c e (e . u)
         inv_h = lambda u: e * u + (c * np.einsum("ijy,ijy->ij", e, u))[..., None] * e  # noqa: E731
@@ -288,6 +289,15 @@ def _primal_barrier(p1, p2, tol, max_iterations, start=None):
         )
         nu = np.where(allowed, nu1[:, None, :] + nu2[None, :, :], 0.0)
         step = -inv_h(grad + nu)
+        # One round of iterative refinement: near the end the pair blocks of H are nearly singular
+        # (F is 1-homogeneous in each pair's q), and the factorised solve alone loses digits.
+        h_step = np.where(allowed, step / np.where(allowed, e, 1.0) - (step.sum(axis=2) / pair)[..., None], 0.0)
+        error_d = np.where(allowed, h_step + nu + grad, 0.0)  # H step + A^T nu + grad
+        he = inv_h(error_d)
+        d_nu1, d_nu2 = system.solve(np.where(free1, step.sum(axis=1) - residual1 - he.sum(axis=1), 0.0),
+                                    np.where(free2, step.sum(axis=0) - residual2 - he.sum(axis=0), 0.0))
+        d_nu = np.where(allowed, d_nu1[:, None, :] + d_nu2[None, :, :], 0.0)
+        step, nu1, nu2, nu = step - inv_h(error_d + d_nu), nu1 + d_nu1, nu2 + d_nu2, nu + d_nu
         # Certificate: the multipliers are the dual point (lam, mu) = (-nu1, -nu2).
         rounded = round_to_marginals(q, p1, p2)
         upper = negative_conditional_entropy(rounded)
@@ -323,9 +333,10 @@ def _feasible_dual_value(lam, mu, g, pairs, p1, p2) -> float:
     """D at the nearest feasible point along lam_i - shift_i: a valid lower bound on the optimum (nats).
 
     Lowering every lam_iy of one x1 by c lowers each g_ij by c, so shifting by the largest
-    violation max_j g_ij makes the point feasible at a cost of shift_i * p(x1 = i).
+    violation max_j g_ij makes the point feasible at a cost of shift_i * p(x1 = i); where every
+    g_ij is below 0 the shift is negative and gives the slack back as a higher bound.
     """
-    shift = np.maximum(np.max(np.where(pairs, g, -np.inf), axis=1), 0.0)
+    shift = np.max(np.where(pairs, g, -np.inf), axis=1)
     shift = np.where(np.isfinite(shift), shift, 0.0)
     return float(np.sum(np.where(p1 > 0, lam * p1, 0.0)) + np.sum(np.where(p2 > 0, mu * p2, 0.0)) - shift @ p1.sum(1))
 
