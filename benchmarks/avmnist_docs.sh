@@ -13,8 +13,8 @@
 #                 ZOO_SET=kept: train nothing, merge the runs kept in benchmarks/results/avmnist-zoo-RECIPE;
 #                 ZOO_MACHINE: how the runs were made, for the table's machine line, where not by this script);
 #   seq           docs/benchmarks.md's avmnist-seq table (benchmarks/sequence_encoders.py), beside the
-#                 zoo's spectrogram rows: avmnist-seq must have AV-MNIST's recipe in DATASET_RECIPES
-#                 (the spectrogram masks have sequence forms of the same names);
+#                 zoo's spectrogram rows (the sequences train with avmnist-seq's own recipe, which the
+#                 table names);
 #   interactions  EMAP and response categories of the zoo's seed-0 models (docs/benchmarks.md), each
 #                 kept in benchmarks/results/avmnist-interactions-RECIPE and reused while its run is
 #                 unchanged (the kept zoo's checkpoints are gone in a later session);
@@ -47,11 +47,7 @@ if has zoo; then
     --shown-command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" \
     --machine "${ZOO_MACHINE:-one-seed sub-benches run $JOBS at a time (benchmarks/avmnist_docs.sh), one PyTorch thread each}"
 fi
-if has seq; then
-  SEQ=$($PY -c 'from polymodal.training.recipes import DATASET_RECIPES as R; print(R.get("avmnist-seq", "adam"))')
-  [ "$SEQ" = "$RECIPE" ] || { echo "avmnist_docs.sh: avmnist-seq trains with $SEQ, avmnist with $RECIPE; give both one recipe in DATASET_RECIPES" >&2; exit 2; }
-  $PY benchmarks/sequence_encoders.py --data-dir "$DATA" --seeds 0,1,2 --encoders gru,cnn
-fi
+has seq && $PY benchmarks/sequence_encoders.py --data-dir "$DATA" --seeds 0,1,2 --encoders gru,cnn
 has interactions && $PY benchmarks/interactions_avmnist.py --runs runs/bench-avmnist/runs --data-dir "$DATA" \
   --emap-samples 2000 --emap-samples-for raw=500,cross-modal-transformer=500 --cache "benchmarks/results/avmnist-interactions-$RECIPE"
 if has robustness; then

@@ -185,8 +185,8 @@ def bench(
     fusions: str = typer.Option("all", "--fusions", help=f"Comma-separated model names ({', '.join(MODEL_NAMES[1:])}), "
                                 f"or 'all' (the {len(IN_ALL)} fusions up to {IN_ALL[-1]}; with the unimodal baselines "
                                 f"{len(IN_ALL) + 2} models per seed on two modalities). With 'all' on 2 CPU cores: digits "
-                                "about 1 minute, avmnist about 90 minutes (there 'late' alone, with its two baselines, "
-                                "about 9; docs/cli_defaults.md)."),
+                                "about 1 minute, avmnist about 3.5 hours (there 'late' alone, with its two baselines, "
+                                "about 17 minutes; README)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Maximum epochs per method (the time grows about "
                                          f"linearly; default {TRAIN_DEFAULTS['epochs']})."),
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the split, weights and shuffling."),

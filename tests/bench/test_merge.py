@@ -25,6 +25,15 @@ def test_merged_sub_benches_equal_one_bench_of_every_seed_and_fusion(digits, tmp
     assert set(merged["runs"]["late"]) == {"1"} and set(merged["runs"]["unimodal:top"]) == {"0", "1"}
 
 
+def test_merged_fusions_follow_the_catalog_not_the_alphabet(digits, tmp_path):
+    config = TrainConfig(epochs=1, accelerator="cpu")
+    parts = [run_bench(digits, [fusion], config, tmp_path / fusion, seeds=[0]) for fusion in ("tensor", "additive", "late")]
+    merged = merge_results(parts, "polymodal bench --fusions late,additive,tensor --seeds 0")
+    # the catalog (polymodal fusions) lists late, additive, tensor in that order
+    assert list(merged["runs"]) == ["unimodal:bottom", "unimodal:top", "late", "additive", "tensor"]
+    assert list(merged["methods"]) == list(merged["runs"])
+
+
 def test_benches_of_other_settings_are_not_merged(digits, tmp_path):
     one = run_bench(digits, ["early"], TrainConfig(epochs=1, accelerator="cpu"), tmp_path / "a", seeds=[0])
     two = run_bench(digits, ["early"], TrainConfig(epochs=2, accelerator="cpu"), tmp_path / "b", seeds=[0])

@@ -9,6 +9,7 @@ from polymodal.bench.keep import add_missing_runs
 from polymodal.bench.runner import join_settings, trained_fusions
 from polymodal.bench.summary import summarize
 from polymodal.errors import ConfigError
+from polymodal.models.names import MODEL_NAMES
 
 
 def merge_results(sources: Sequence[dict[str, Any]], command: str) -> dict[str, Any]:
@@ -25,8 +26,9 @@ def merge_results(sources: Sequence[dict[str, Any]], command: str) -> dict[str, 
 
     Returns:
         ``{"command", "settings", "seeds", "runs", "methods", "skipped"}`` as
-        :func:`~polymodal.bench.runner.run_bench` returns them: the unimodal baselines first,
-        each method summarised over all its seeds.
+        :func:`~polymodal.bench.runner.run_bench` returns them: the unimodal baselines first, then
+        the fusions in the catalog's order (:data:`~polymodal.models.names.MODEL_NAMES`), each method
+        summarised over all its seeds.
 
     Raises:
         ConfigError: no source, or sources of different identities (naming both commands).
@@ -47,6 +49,8 @@ def merge_results(sources: Sequence[dict[str, Any]], command: str) -> dict[str, 
         skipped.update(source.get("skipped", {}))
     seeds = sorted({int(s) for by_seed in runs.values() for s in by_seed})
     settings["train_config"]["seed"] = seeds[0] if seeds else settings["train_config"].get("seed")
-    order = sorted(runs, key=lambda m: (not m.startswith("unimodal:"), m))
+    # the unimodal baselines first, then the fusions in the catalog's order, as a bench of all of them lists them
+    order = sorted(runs, key=lambda m: (not m.startswith("unimodal:"),
+                                        MODEL_NAMES.index(m) if m in MODEL_NAMES else len(MODEL_NAMES), m))
     return {"command": command, "settings": settings, "seeds": seeds, "runs": {m: runs[m] for m in order},
             "methods": {m: summarize(m, runs[m]) for m in order}, "skipped": skipped}
