@@ -80,6 +80,16 @@ jobs() {
   done; done
 }
 
+# the balance table's `none` column and its baselines are the zoo's runs: where the merged zoo
+# (runs/bench-avmnist) has them, each balance bench starts from links to them, not new trainings
+if [[ $SETS == *,balance,* ]] && [ -f runs/bench-avmnist/results.json ]; then
+  for s in $SEEDS; do for f in $BALANCED; do
+    [ -f $W/balance-avmnist/s$s-$f/results.json ] && continue
+    python3 benchmarks/merge_bench.py --out $W/balance-avmnist/s$s-$f --link-runs --seeds $s \
+      --methods unimodal:image,unimodal:audio,$f runs/bench-avmnist \
+      --command "polymodal bench --dataset avmnist --data-dir $DATA --fusions $f --seeds $s --split-seed 0"
+  done; done
+fi
 jobs > $W/jobs.txt
 echo "$(wc -l < $W/jobs.txt) jobs, $JOBS at a time"
 run() { local n; n=$(echo "$1" | md5sum | cut -c1-8); echo "start $n: $1"; bash -c "$1" > $W/logs/$n.log 2>&1; echo "done $n ($?): $1"; }
