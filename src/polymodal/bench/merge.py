@@ -49,8 +49,12 @@ def merge_results(sources: Sequence[dict[str, Any]], command: str) -> dict[str, 
         skipped.update(source.get("skipped", {}))
     seeds = sorted({int(s) for by_seed in runs.values() for s in by_seed})
     settings["train_config"]["seed"] = seeds[0] if seeds else settings["train_config"].get("seed")
-    # the unimodal baselines first, then the fusions in the catalog's order, as a bench of all of them lists them
-    order = sorted(runs, key=lambda m: (not m.startswith("unimodal:"),
-                                        MODEL_NAMES.index(m) if m in MODEL_NAMES else len(MODEL_NAMES), m))
+    # the unimodal baselines first, then the fusions in the catalog's order, as a bench of all of them
+    # lists them; a fusion's balanced runs (``tensor+gblend``) follow it
+    def catalog_position(method: str) -> int:
+        fusion = method.split("+")[0]
+        return MODEL_NAMES.index(fusion) if fusion in MODEL_NAMES else len(MODEL_NAMES)
+
+    order = sorted(runs, key=lambda m: (not m.startswith("unimodal:"), catalog_position(m), m))
     return {"command": command, "settings": settings, "seeds": seeds, "runs": {m: runs[m] for m in order},
             "methods": {m: summarize(m, runs[m]) for m in order}, "skipped": skipped}
