@@ -80,14 +80,15 @@ jobs() {
   done; done
 }
 
-# the balance table's `none` column and its baselines are the zoo's runs: where the merged zoo
-# (runs/bench-avmnist) has them, each balance bench starts from links to them, not new trainings
+# the balance benches' unimodal baselines are the zoo's: where the merged zoo (runs/bench-avmnist)
+# has them, each balance bench starts from links to them. Its `none` run trains again beside the
+# balanced ones: the table's cost column is a ratio of training times, measured under one load.
 if [[ $SETS == *,balance,* ]] && [ -f runs/bench-avmnist/results.json ]; then
   for s in $SEEDS; do for f in $BALANCED; do
     [ -f $W/balance-avmnist/s$s-$f/results.json ] && continue
     python3 benchmarks/merge_bench.py --out $W/balance-avmnist/s$s-$f --link-runs --seeds $s \
-      --methods unimodal:image,unimodal:audio,$f runs/bench-avmnist \
-      --command "polymodal bench --dataset avmnist --data-dir $DATA --fusions $f --seeds $s --split-seed 0"
+      --methods unimodal:image,unimodal:audio runs/bench-avmnist \
+      --command "polymodal bench --dataset avmnist --data-dir $DATA --fusions $f --balance $METHODS --seeds $s --split-seed 0"
   done; done
 fi
 jobs > $W/jobs.txt
