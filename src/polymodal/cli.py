@@ -22,7 +22,7 @@ from polymodal.progress import progress_enabled
 from polymodal.threads import configure_threads
 from polymodal.timing import step, write_step_times
 from polymodal.training.config import train_defaults
-from polymodal.training.recipes import RECIPES
+from polymodal.training.recipes import DATASET_RECIPES, RECIPES
 
 app = typer.Typer(
     help="polymodal: multimodal representation learning (fusion, coordination, fission).",
@@ -56,7 +56,8 @@ DevicesOpt = typer.Option(None, "--devices", help="Passed to Lightning: a count,
 StrategyOpt = typer.Option(None, "--strategy", help="Passed to Lightning: auto, ddp, ... (default auto).")
 NumNodesOpt = typer.Option(None, "--num-nodes", min=1, help="Passed to Lightning (default 1).")
 RecipeOpt = typer.Option(None, "--recipe", help="A named recipe (polymodal.training.recipes): "
-                         f"{', '.join(RECIPES)}. Default: the data set's own, if it has one, else adam (the defaults). "
+                         f"{', '.join(RECIPES)}. Default: the data set's own, if it has one "
+                         f"({', '.join(f'{d}: {r}' for d, r in DATASET_RECIPES.items())}), else adam (the defaults). "
                          "It fills what flags, --option and --config leave unset.")
 ConfigFileOpt = typer.Option(None, "--config", help="A TOML file of KEY = VALUE settings, the keys of --option "
                              "(a [NAME] table scopes the options of the model NAME); flags and --option override it.")
