@@ -10,7 +10,7 @@ otherwise; :func:`polymodal.bench.runner.bench_methods`) and writes, between the
 seeds), then per method the gain over joint training in points (mean over the fusions it applies
 to, and the range), the share of (fusion, seed) pairs it improves, and its cost as the median
 ratio of its training time to joint training's (same fusion and seed), in the form BalanceBenchmark
-(GeWu-Lab, 2025) reports gains.
+(GeWu-Lab, 2025) reports gains; last, the weaker modality's linear probe per fusion and method.
 """
 
 from __future__ import annotations
@@ -85,6 +85,28 @@ def tables(results: dict) -> tuple[str, str, dict]:
     return "\n".join(lines) + "\n", "\n".join(glines) + "\n", gains
 
 
+def probe_table(results: dict) -> str:
+    """The weaker modality's linear probe (the modality with the lowest unimodal baseline): per fusion
+    and method, the test accuracy of a linear probe on its jointly trained encoder (mean over the
+    seeds; ``bench.summary``), beside the modality trained alone. "" without probes or baselines."""
+    alone = {m.split(":", 1)[1]: r["test_accuracy"] for m, r in results["methods"].items() if m.startswith("unimodal:")}
+    probes = {split_name(m): r["imbalance"]["probe"] for m, r in results["methods"].items()
+              if not m.startswith("unimodal:") and "imbalance" in r}
+    if not alone or not probes:
+        return ""
+    weaker = min(alone, key=alone.get)
+    fusions = list(dict.fromkeys(f for f, _ in probes))
+    methods = ["none", *(b for b in BALANCE_METHODS if b != "none" and any(b == m for _, m in probes))]
+    lines = [f"The weaker modality's encoder after joint training: a linear probe's test accuracy on {weaker}'s "
+             f"frozen encoder (mean over the seeds), against {weaker} trained alone ({alone[weaker]:.4f}); the "
+             "diagnostic of OGM-GE (Peng et al., CVPR 2022). A balancing method that works raises it.\n",
+             "| fusion | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
+    for f in fusions:
+        cells = [f"{probes[f, b][weaker]:.4f}" if (f, b) in probes else "–" for b in methods]
+        lines.append(f"| {f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def not_run(skipped: dict[str, str]) -> str:
     """The skipped methods grouped by reason: ``"tensor, tensor+agm: reason; ..."``."""
     by_reason: dict[str, list[str]] = {}
@@ -111,7 +133,8 @@ def main() -> int:
             + (f"Not run: {not_run(skipped)}.\n\n" if skipped else "")
             + "Gains in the form BalanceBenchmark (GeWu-Lab, 2025) reports them: accuracy points over joint training "
             "(`none`) of the same fusion and seed. Its reported gains: MMPareto +8.9 (Kinetics-Sounds) and +14.5 "
-            "(CREMA-D), Gradient Blending +3.2 and +6.1.\n\n" + gains)
+            "(CREMA-D), Gradient Blending +3.2 and +6.1.\n\n" + gains
+            + (f"\n{probes}" if (probes := probe_table(results)) else ""))
     text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n"
     atomic_write_text(DOC, replace_section(text, f"balance:{args.dataset}", body))
     print(accuracy)
