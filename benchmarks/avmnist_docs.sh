@@ -18,6 +18,10 @@
 #   interactions  EMAP and response categories of the zoo's seed-0 models (docs/benchmarks.md), each
 #                 kept in benchmarks/results/avmnist-interactions-RECIPE and reused while its run is
 #                 unchanged (the kept zoo's checkpoints are gone in a later session);
+#   balance       docs/benchmarks.md's AV-MNIST balance table: 6 fusions x 7 balancing methods x 3
+#                 seeds, one bench per fusion and seed (benchmarks/issue20_runs.sh, set `balance`; each
+#                 starts from the zoo's unimodal baselines in runs/bench-avmnist, linked), merged into
+#                 runs/balance-avmnist; about 15 hours two at a time on a 2-core machine, and resumable;
 #   robustness    docs/robustness.md (it retrains digits and mfeat too: their runs are reused; its AV-MNIST
 #                 seed-0 runs are the zoo's, linked from runs/bench-avmnist);
 #   fission       docs/fission.md's AV-MNIST section;
@@ -30,7 +34,7 @@
 set -eu
 DATA=${1:?usage: avmnist_docs.sh DATA_DIR [JOBS] [STEPS]}
 JOBS=${2:-$(nproc)}
-STEPS=,${3:-zoo,seq,interactions,robustness,fission,coordination,cli},
+STEPS=,${3:-zoo,seq,interactions,balance,robustness,fission,coordination,cli},
 PY=python3
 # the zoo's benches name the recipe, so they go to runs/issue20/zoo-RECIPE and never meet older ones
 export RECIPE=${RECIPE:-$($PY -c 'from polymodal.training.recipes import DATASET_RECIPES; print(DATASET_RECIPES.get("avmnist", "adam"))')}
@@ -50,6 +54,15 @@ fi
 has seq && $PY benchmarks/sequence_encoders.py --data-dir "$DATA" --seeds 0,1,2 --encoders gru,cnn
 has interactions && $PY benchmarks/interactions_avmnist.py --runs runs/bench-avmnist/runs --data-dir "$DATA" \
   --emap-samples 2000 --emap-samples-for raw=500,cross-modal-transformer=500 --cache "benchmarks/results/avmnist-interactions-$RECIPE"
+if has balance; then
+  BALANCE_CMD="polymodal bench --dataset avmnist --data-dir ../shared/data --fusions tensor,low-rank,dynamic,late,early,gated --balance none,gblend,ogm,agm,pmr,mmpareto,warmstart --seeds 0,1,2"
+  # BALANCE_MACHINE in the environment: how the runs were made, where not by one run of this step
+  BALANCE_NOTE=${BALANCE_MACHINE:-"Machine: one bench per fusion and seed, $JOBS at a time (benchmarks/avmnist_docs.sh), one PyTorch thread each; the unimodal baselines are the zoo's."}
+  bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 balance
+  $PY benchmarks/merge_bench.py --out runs/balance-avmnist --command "$BALANCE_CMD" runs/issue20/balance-avmnist/*
+  $PY benchmarks/balance_table.py --results runs/balance-avmnist --dataset avmnist --command "$BALANCE_CMD" \
+    --note "$BALANCE_NOTE AV-MNIST's own recipe, that of its other tables."
+fi
 if has robustness; then
   # robustness.py's AV-MNIST bench (seed 0, the data set's recipe, 30 epochs, patience 8) is the zoo's
   # bench: where the zoo's seed-0 checkpoints are on this machine (a kept zoo has none), its runs are
