@@ -46,6 +46,7 @@ def _last_weights(run_dir):
     ("none", {}, 1),
     ("ogm", {}, 1),
     ("agm", {}, 1),  # AGM's running mean of the discrepancies and its step count
+    ("pmr", {}, 1),  # PMR's prototypes, made at the end of epoch 1 from its class means
     # Gradient Blending's weights (re-estimated after epoch 1) and the losses of epoch 2, the
     # first of the super-epoch that ends after epoch 3
     ("gblend", {"super_epoch": 2}, 2),
@@ -53,7 +54,7 @@ def _last_weights(run_dir):
 def test_an_interrupted_run_resumes_to_the_weights_of_the_uninterrupted_one(digits, tmp_path, balance, options, stop):
     """Shuffling, augmentation, dropout, modality dropout and OGM's noise all draw in every epoch:
     without their states in the checkpoint the resumed epochs draw what epoch 0 drew. A balancing
-    method's own state (AGM's running mean, Gradient Blending's weights) must survive as well."""
+    method's own state (AGM's running mean, PMR's prototypes, Gradient Blending's weights) must survive as well."""
     config = ModelConfig.for_dataset(digits, "early", dropout=0.2)
     train = TrainConfig(epochs=4, patience=10, lr=3e-3, accelerator="cpu", augment={"top": "gaussian:0.3"},
                         modality_dropout=0.3 if balance == "none" else 0.0, balance=balance, balance_options=options)

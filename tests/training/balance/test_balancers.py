@@ -55,23 +55,38 @@ def test_mmpareto_replaces_each_encoder_gradient_by_the_combination_of_its_two_p
         assert torch.allclose(got, expected[m], atol=1e-6)
 
 
+def _pmr_terms(prototypes, e, y):
+    """Each modality's prototype score and prototype loss, ``{m: (K, d)}`` prototypes given."""
+    scores, terms = {}, {}
+    for m in ("a", "b"):
+        logits = prototype_logits(e[m], prototypes[m])
+        scores[m] = float(torch.softmax(logits, 1).gather(1, y[:, None]).sum())
+        terms[m] = float(F.cross_entropy(logits, y))
+    return scores, terms
+
+
 def test_pmr_adds_the_lagging_modalitys_prototype_loss_only():
     model, x, y = _setup(1)
     balancer = PMRBalancer(model, 3, alpha=0.6, momentum=0.5)
-    _step(model, balancer, x, y)  # the first batch sets the prototypes
     e = {m: v.detach() for m, v in model.encode(x).items()}
-    protos = {m: getattr(balancer, f"prototypes_{m}").clone() for m in ("a", "b")}
+    means = {m: torch.stack([e[m][y == k].mean(0) for k in range(3)]) for m in ("a", "b")}
+    # epoch 0: no prototype yet; the step uses the class means of the batch itself
     loss, fused = _step(model, balancer, x, y)
-    # this batch moves the prototypes to mu * old + (1 - mu) * class means = the same means again
-    scores, terms = {}, {}
-    for m in ("a", "b"):
-        logits = prototype_logits(e[m], getattr(balancer, f"prototypes_{m}"))
-        scores[m] = float(torch.softmax(logits, 1).gather(1, y[:, None]).sum())
-        terms[m] = float(F.cross_entropy(logits, y))
-        assert torch.allclose(getattr(balancer, f"prototypes_{m}"), protos[m], atol=1e-5)
+    scores, terms = _pmr_terms(means, e, y)
     beta = pmr_weights(scores, 0.6)
     assert sum(b > 0 for b in beta.values()) == 1
     assert float(loss) == pytest.approx(float(fused) + sum(beta[m] * terms[m] for m in beta), rel=1e-5)
+    # the epoch's end makes those means the prototypes; epoch 1 uses them, however its batches fall
+    balancer.finish_epoch(0)
+    for m in ("a", "b"):
+        assert torch.allclose(getattr(balancer, f"prototypes_{m}"), means[m], atol=1e-6)
+    half = {m: v[:8] for m, v in x.items()}
+    loss, fused = _step(model, balancer, half, y[:8], epoch=1)
+    scores, terms = _pmr_terms(means, {m: v[:8] for m, v in e.items()}, y[:8])
+    beta = pmr_weights(scores, 0.6)
+    assert float(loss) == pytest.approx(float(fused) + sum(beta[m] * terms[m] for m in beta), rel=1e-5)
+    for m in ("a", "b"):  # unchanged until the epoch ends
+        assert torch.allclose(getattr(balancer, f"prototypes_{m}"), means[m], atol=1e-6)
 
 
 def test_gradient_blending_holds_out_examples_and_reweights_at_the_end_of_a_super_epoch():
@@ -137,7 +152,8 @@ def test_pmr_entropy_regularisation_rewards_the_leading_modalitys_spread_in_its_
     model, x, y = _setup(1)
     plain, per = PMRBalancer(model, 3, alpha=0.6), PMRBalancer(model, 3, alpha=0.6, entropy=0.2, entropy_epochs=2)
     for b in (plain, per):
-        _step(model, b, x, y)  # the first batch sets the prototypes
+        _step(model, b, x, y)  # the first epoch's batch makes the prototypes when the epoch ends
+        b.finish_epoch(0)
     e = {m: v.detach() for m, v in model.encode(x).items()}
     scores, entropy = {}, {}
     for m in ("a", "b"):
