@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from polymodal.catalog import build_model
 from polymodal.models.build import ModelConfig
 from polymodal.training.balance.gradient_blending import GradientBlendingBalancer, HeadLosses, blend_weights
-from polymodal.training.balance.min_norm import MMParetoBalancer, mmpareto_direction
+from polymodal.training.balance.min_norm import MMParetoBalancer, mmpareto_gradients
 from polymodal.training.balance.prototypes import PMRBalancer, pmr_weights, prototype_logits
 from polymodal.training.balance.teachers import UMTBalancer
 from polymodal.training.balance.warm_start import WarmStartBalancer
@@ -42,9 +42,9 @@ def test_mmpareto_replaces_each_encoder_gradient_by_the_combination_of_its_two_p
     unimodal = {m: F.cross_entropy(o, y) for m, o in balancer.heads(e).items()}
     expected = {}
     for m in ("a", "b"):
-        g_mm = torch.cat([g.reshape(-1) for g in torch.autograd.grad(fused, params[m], retain_graph=True)])
-        g_uni = torch.cat([g.reshape(-1) for g in torch.autograd.grad(unimodal[m], params[m], retain_graph=True)])
-        expected[m] = mmpareto_direction(g_mm, g_uni, 1.5)[0]
+        g_mm = list(torch.autograd.grad(fused, params[m], retain_graph=True))
+        g_uni = list(torch.autograd.grad(unimodal[m], params[m], retain_graph=True))
+        expected[m] = torch.cat([g.reshape(-1) for g in mmpareto_gradients(g_mm, g_uni, 1.5)[0]])
     model.zero_grad()
     balancer.zero_grad()
     loss, _ = _step(model, balancer, x, y)

@@ -2,10 +2,12 @@
 Boosting Multimodal Learning with Innocent Unimodal Assistance", ICML 2024).
 
 For one encoder, ``g_mm`` is the gradient of the multimodal loss and ``g_uni`` that of its
-modality's unimodal loss. When they agree (``cos >= 0``) the update is their sum. When they
-conflict it is the two-task min-norm (MGDA) point ``d = 2 (gamma g_mm + (1 - gamma) g_uni)``, the
-common descent direction of both losses, rescaled to at least the norm of the plain sum and then
-multiplied by ``boost`` (the paper's enlarged step, 1.5 by default).
+modality's unimodal loss. When they agree (``cos > 0``) the weights are ``(1/2, 1/2)``; when they
+conflict they are the two-task min-norm (MGDA) point's ``(gamma, 1 - gamma)``, the common descent
+direction of both losses. Then, parameter tensor by parameter tensor as the authors' code does,
+``d = 2 (k_mm g_mm + k_uni g_uni)`` is rescaled to at least the norm of the plain sum
+``g_mm + g_uni`` and multiplied by ``boost`` (the paper's enlarged step, gamma = 1.5 there), in
+every step: with agreeing gradients the update is ``boost (g_mm + g_uni)``.
 """
 
 from __future__ import annotations
@@ -32,39 +34,56 @@ def min_norm_weight(g1: torch.Tensor, g2: torch.Tensor) -> float:
     return min(max(float((g2 - g1) @ g2) / denominator, 0.0), 1.0)
 
 
-def mmpareto_direction(g_mm: torch.Tensor, g_uni: torch.Tensor, boost: float = 1.5) -> tuple[torch.Tensor, bool]:
-    """The encoder's update direction and whether the two gradients conflicted.
+def mmpareto_weights(g_mm: torch.Tensor, g_uni: torch.Tensor) -> tuple[float, float, bool]:
+    """``(k_mm, k_uni, conflict)`` of one encoder's flattened gradients: ``(1/2, 1/2, False)``
+    when ``cos(g_mm, g_uni) > 0`` (or either is zero), else the min-norm point's
+    ``(gamma, 1 - gamma, True)`` (:func:`min_norm_weight`).
 
     Args:
         g_mm: ``(P,)`` gradient of the multimodal loss.
         g_uni: ``(P,)`` gradient of the unimodal loss.
-        boost: magnitude factor applied in the conflicting case, >= 1.
+    """
+    if float(g_mm.norm() * g_uni.norm()) == 0.0 or float(g_mm @ g_uni) > 0.0:
+        return 0.5, 0.5, False
+    gamma = min_norm_weight(g_mm, g_uni)
+    return gamma, 1.0 - gamma, True
+
+
+def mmpareto_gradients(g_mm: list[torch.Tensor], g_uni: list[torch.Tensor], boost: float = 1.5
+                       ) -> tuple[list[torch.Tensor], bool]:
+    """One encoder's new gradients, tensor by tensor, and whether its two gradients conflicted.
+
+    Args:
+        g_mm: the multimodal loss's gradient of each parameter tensor (any shapes).
+        g_uni: the unimodal loss's gradient of the same tensors.
+        boost: the factor of every step, >= 1.
 
     Returns:
-        ``(d (P,), conflict)``.
+        ``([d_i], conflict)`` with ``d_i = boost * max(1, ||g_mm,i + g_uni,i|| / ||h_i||) * h_i``,
+        ``h_i = 2 (k_mm g_mm,i + k_uni g_uni,i)`` and the weights of :func:`mmpareto_weights` on
+        the flattened gradients.
     """
-    total = g_mm + g_uni
-    norms = float(g_mm.norm() * g_uni.norm())
-    if norms == 0.0 or float(g_mm @ g_uni) >= 0.0:
-        return total, False
-    gamma = min_norm_weight(g_mm, g_uni)
-    d = 2.0 * (gamma * g_mm + (1.0 - gamma) * g_uni)
-    d_norm, total_norm = float(d.norm()), float(total.norm())
-    if 0.0 < d_norm < total_norm:
-        d = d * (total_norm / d_norm)
-    return d * boost, True
+    k_mm, k_uni, conflict = mmpareto_weights(torch.cat([g.reshape(-1) for g in g_mm]),
+                                             torch.cat([g.reshape(-1) for g in g_uni]))
+    out = []
+    for a, b in zip(g_mm, g_uni):
+        h = 2.0 * (k_mm * a + k_uni * b)
+        h_norm, sum_norm = float(h.norm()), float((a + b).norm())
+        scale = sum_norm / h_norm if 0.0 < h_norm < sum_norm else 1.0
+        out.append(h * (scale * boost))
+    return out, conflict
 
 
 class MMParetoBalancer(Balancer):
     """MMPareto in training: a linear unimodal head per modality; the loss is the fused loss plus
-    every unimodal loss, and each encoder's gradient is replaced by :func:`mmpareto_direction` of
-    its multimodal part and its unimodal part (the latter taken by one extra backward pass per
+    every unimodal loss, and each encoder's gradients are replaced by :func:`mmpareto_gradients` of
+    their multimodal part and their unimodal part (the latter taken by one extra backward pass per
     modality, through that encoder only).
 
     Args:
         model: the model (its embedding sizes size the heads).
         num_classes: classes of the heads.
-        boost: magnitude factor in conflicting steps (1.5 in the paper).
+        boost: magnitude factor of every step (1.5 in the paper).
     """
 
     def __init__(self, model: nn.Module, num_classes: int, boost: float = 1.5) -> None:
@@ -87,18 +106,10 @@ class MMParetoBalancer(Balancer):
 
     def after_backward(self, model: nn.Module, epoch: int) -> None:
         for m, (params, uni) in self._unimodal.items():
-            total = _flat([p.grad for p in params], params)
-            g_uni = _flat(list(uni), params)
-            d, conflict = mmpareto_direction(total - g_uni, g_uni, self.boost)
-            offset = 0
-            for p in params:
-                n = p.numel()
-                p.grad = d[offset:offset + n].view_as(p).clone()
-                offset += n
+            totals = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+            g_uni = [g if g is not None else torch.zeros_like(p) for g, p in zip(uni, params)]
+            new, conflict = mmpareto_gradients([t - u for t, u in zip(totals, g_uni)], g_uni, self.boost)
+            for p, g in zip(params, new):
+                p.grad = g
             self.record(f"conflict_{m}", float(conflict))
         self._unimodal = {}
-
-
-def _flat(grads: list[torch.Tensor | None], params: list[nn.Parameter]) -> torch.Tensor:
-    """One vector of the gradients, zeros where a parameter has none."""
-    return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, params)])
