@@ -1,6 +1,7 @@
 """Choosing a balancing method: options, the models each fits, and its place in training."""
 
 import csv
+import math
 
 import pytest
 import torch
@@ -138,3 +139,30 @@ def test_a_balanced_run_logs_each_modalitys_coefficient(digits, tmp_path):
     for row in rows:
         coefficients = [float(row[f"balance_coef_{m}"]) for m in digits.modalities]
         assert all(0 < k <= 1 for k in coefficients)
+
+
+def test_agm_targets_the_discrepancy_of_the_running_mean_of_the_response_losses():
+    """Step t's coefficients: c = exp(alpha * min(rbar - r_t, 7)), rbar the discrepancy of the mean
+    response losses of steps 1 .. t-1 (not the mean of their discrepancies)."""
+    model = _model("tensor").train()
+    balancer = AGMBalancer(["a", "b"], alpha=0.5, clip=None)
+    g = torch.Generator().manual_seed(3)
+    losses, coefficients = [], []
+    for _ in range(3):
+        x, y = {"a": torch.randn(8, 6, generator=g), "b": torch.randn(8, 4, generator=g)}, torch.randint(0, 3, (8,), generator=g)
+        e = model.encode(x)
+        logits = model.head(model.fuse(e))
+        balancer.training_loss(model, x, e, logits, y, torch.nn.functional.cross_entropy(logits, y), epoch=0)
+        recorded = balancer.epoch_metrics()
+        losses.append({m: recorded[f"balance_response_loss_{m}"] for m in ("a", "b")})
+        coefficients.append(dict(balancer._coefficients))
+
+    def discrepancy(s):  # two modalities: r_m = exp(2 (s_m - mean))
+        mean = (s["a"] + s["b"]) / 2
+        return {m: math.exp(2 * (s[m] - mean)) for m in s}
+
+    assert coefficients[0] == pytest.approx({"a": 1.0, "b": 1.0})
+    mean_of_two = {m: (losses[0][m] + losses[1][m]) / 2 for m in ("a", "b")}
+    for t, history in ((1, losses[0]), (2, mean_of_two)):
+        target, r = discrepancy(history), discrepancy(losses[t])
+        assert coefficients[t] == pytest.approx({m: math.exp(0.5 * min(target[m] - r[m], 7)) for m in r}, rel=1e-6)

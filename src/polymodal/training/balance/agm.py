@@ -4,9 +4,11 @@ Performance with Adaptive Gradient Modulation", ICCV 2023).
 Each modality's mono-modal response is its Shapley value of the logits (:mod:`.shapley`, absent
 modalities zeroed). With ``s_m`` the mean cross-entropy of modality m's response, the
 discrepancy is ``r_m = exp(M / (M - 1) * (s_m - mean_n s_n))`` (a modality whose response is worse
-than average has ``r_m > 1``). A running mean ``rbar_m`` of ``r_m`` tracks the competition-free
-state, and modality m's encoder gradients are scaled by ``c_m = exp(alpha * min(rbar_m - r_m, 7))``:
-a modality doing better than its running state is slowed, one doing worse is sped up.
+than average has ``r_m > 1``). The running mean ``sbar_m`` of ``s_m`` over the steps before tracks
+the competition-free state, as in the authors' code and BalanceBenchmark's: its discrepancy
+``rbar_m = exp(M / (M - 1) * (sbar_m - mean_n sbar_n))`` is the target, and modality m's encoder
+gradients are scaled by ``c_m = exp(alpha * min(rbar_m - r_m, 7))`` (1 at the first step): a
+modality doing better than its running state is slowed, one doing worse is sped up.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ def discrepancies(losses: Mapping[str, float]) -> dict[str, float]:
 
 
 def agm_coefficients(r: Mapping[str, float], running: Mapping[str, float], alpha: float) -> dict[str, float]:
-    """``c_m = exp(alpha * min(rbar_m - r_m, 7))``."""
+    """``c_m = exp(alpha * min(rbar_m - r_m, 7))``, ``running`` being ``{m: rbar_m}``."""
     return {m: math.exp(alpha * min(running[m] - r[m], 7.0)) for m in r}
 
 
 def update_running(running: Mapping[str, float] | None, r: Mapping[str, float], step: int) -> dict[str, float]:
-    """The running mean after the ``step``-th value (counted from 1): ``rbar <- rbar + (r - rbar) / step``."""
+    """The running mean after the ``step``-th value (counted from 1): ``mean <- mean + (value - mean) / step``."""
     if running is None or step <= 1:
         return dict(r)
     return {m: running[m] + (r[m] - running[m]) / step for m in r}
@@ -77,16 +79,17 @@ class AGMBalancer(Balancer):
             losses = {m: float(F.cross_entropy(r, labels)) for m, r in responses.items()}
         r = discrepancies(losses)
         self._steps += 1
-        self._coefficients = agm_coefficients(r, self._running or r, self.alpha)
-        self._running = update_running(self._running, r, self._steps)
+        target = discrepancies(self._running) if self._running is not None else r
+        self._coefficients = agm_coefficients(r, target, self.alpha)
+        self._running = update_running(self._running, losses, self._steps)
         for m in self.modalities:
             self.record(f"coef_{m}", self._coefficients[m])
             self.record(f"response_loss_{m}", losses[m])
         return loss
 
     def get_extra_state(self) -> dict[str, Any]:
-        """The running mean ``rbar`` and its step count, saved in checkpoints with the weights: a
-        resumed run modulates as the uninterrupted one (a fresh mean would restart from the next ``r``)."""
+        """The running mean ``sbar`` of the response losses and its step count, saved in checkpoints with the weights: a
+        resumed run modulates as the uninterrupted one (a fresh mean would restart from the next ``s``)."""
         return {"running": dict(self._running) if self._running is not None else None, "steps": self._steps}
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
