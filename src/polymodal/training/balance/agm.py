@@ -33,9 +33,9 @@ def discrepancies(losses: Mapping[str, float]) -> dict[str, float]:
     return {m: math.exp(m_count / (m_count - 1) * (s - mean)) for m, s in losses.items()}
 
 
-def agm_coefficients(r: Mapping[str, float], running: Mapping[str, float], alpha: float) -> dict[str, float]:
-    """``c_m = exp(alpha * min(rbar_m - r_m, 7))``, ``running`` being ``{m: rbar_m}``."""
-    return {m: math.exp(alpha * min(running[m] - r[m], 7.0)) for m in r}
+def agm_coefficients(r: Mapping[str, float], target: Mapping[str, float], alpha: float) -> dict[str, float]:
+    """``c_m = exp(alpha * min(rbar_m - r_m, 7))``, ``target`` being ``{m: rbar_m}``."""
+    return {m: math.exp(alpha * min(target[m] - r[m], 7.0)) for m in r}
 
 
 def update_running(running: Mapping[str, float] | None, r: Mapping[str, float], step: int) -> dict[str, float]:
