@@ -96,7 +96,8 @@ def probe_table(results: dict) -> str:
         return ""
     weaker = min(alone, key=alone.get)
     fusions = list(dict.fromkeys(f for f, _ in probes))
-    methods = ["none", *(b for b in BALANCE_METHODS if b != "none" and any(b == m for _, m in probes))]
+    found = {b for _, b in probes}
+    methods = ["none", *(b for b in BALANCE_METHODS if b != "none" and b in found)]
     lines = [f"The weaker modality's encoder after joint training: a linear probe's test accuracy on {weaker}'s "
              f"frozen encoder (mean over the seeds), against {weaker} trained alone ({alone[weaker]:.4f}); the "
              "diagnostic of OGM-GE (Peng et al., CVPR 2022). A balancing method that works raises it.\n",

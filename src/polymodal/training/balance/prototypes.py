@@ -150,10 +150,10 @@ class PMRBalancer(Balancer):
             prototypes, seen, sums, counts = self._state(m)
             add_class_sums(sums, counts, zm, labels)
             used[m] = current, valid = current_prototypes(prototypes, seen, sums, counts)
-            terms[m] = prototype_loss(zm, current, labels, valid)
-            with torch.no_grad():
-                p = torch.softmax(prototype_logits(zm, current, valid), 1)
-                scores[m] = float(p.gather(1, labels[:, None]).sum())
+            proto_logits = prototype_logits(zm, current, valid)
+            terms[m] = F.cross_entropy(proto_logits, labels)
+            p = torch.softmax(proto_logits.detach(), 1)
+            scores[m] = float(p.gather(1, labels[:, None]).sum())
         beta = pmr_weights(scores, self.alpha)
         for m in self.modalities:
             self.record(f"coef_{m}", beta[m])
