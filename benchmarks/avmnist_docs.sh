@@ -21,7 +21,9 @@
 #   balance       docs/benchmarks.md's AV-MNIST balance table: 6 fusions x 7 balancing methods x 3
 #                 seeds, one bench per fusion and seed (benchmarks/issue20_runs.sh, set `balance`; each
 #                 starts from the zoo's unimodal baselines in runs/bench-avmnist, linked), merged into
-#                 runs/balance-avmnist; about 15 hours two at a time on a 2-core machine, and resumable;
+#                 runs/balance-avmnist; about 17 hours two at a time on a 2-core machine, and resumable
+#                 across sessions: the finished runs are kept in benchmarks/results/avmnist-balance-RECIPE
+#                 (commit them) and restored on the next start;
 #   robustness    docs/robustness.md (it retrains digits and mfeat too: their runs are reused; its AV-MNIST
 #                 seed-0 runs are the zoo's, linked from runs/bench-avmnist);
 #   fission       docs/fission.md's AV-MNIST section;
@@ -40,13 +42,17 @@ PY=python3
 export RECIPE=${RECIPE:-$($PY -c 'from polymodal.training.recipes import DATASET_RECIPES; print(DATASET_RECIPES.get("avmnist", "adam"))')}
 has() { [[ $STEPS == *,$1,* ]]; }
 
-if has zoo; then
-  # runs kept in the repository by earlier sessions (benchmarks/keep_bench.py save) are not trained again
-  KEPT=benchmarks/results/avmnist-zoo-$RECIPE
-  [ -d "$KEPT" ] && $PY benchmarks/keep_bench.py restore "$KEPT" --into "runs/issue20/zoo-$RECIPE"
-  [ "${ZOO_SET:-zoo}" = kept ] || bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 "${ZOO_SET:-zoo}"
+# runs kept in the repository by earlier sessions (benchmarks/keep_bench.py save) are not trained again
+KEPT=benchmarks/results/avmnist-zoo-$RECIPE
+restore_zoo() { if [ -d "$KEPT" ]; then $PY benchmarks/keep_bench.py restore "$KEPT" --into "runs/issue20/zoo-$RECIPE"; fi; }
+merge_zoo() {
   $PY benchmarks/merge_bench.py --out runs/bench-avmnist --link-runs \
     --command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" runs/issue20/zoo-$RECIPE/*
+}
+if has zoo; then
+  restore_zoo
+  [ "${ZOO_SET:-zoo}" = kept ] || bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 "${ZOO_SET:-zoo}"
+  merge_zoo
   $PY benchmarks/bench_to_docs.py --no-run --dataset avmnist --out runs/bench-avmnist \
     --shown-command "polymodal bench --dataset avmnist --data-dir ../shared/data --seeds 0,1,2" \
     --machine "${ZOO_MACHINE:-one-seed sub-benches run $JOBS at a time (benchmarks/avmnist_docs.sh), one PyTorch thread each}"
@@ -58,6 +64,8 @@ if has balance; then
   BALANCE_CMD="polymodal bench --dataset avmnist --data-dir ../shared/data --fusions tensor,low-rank,dynamic,late,early,gated --balance none,gblend,ogm,agm,pmr,mmpareto,warmstart --seeds 0,1,2"
   # BALANCE_MACHINE in the environment: how the runs were made, where not by one run of this step
   BALANCE_NOTE=${BALANCE_MACHINE:-"Machine: one bench per fusion and seed, $JOBS at a time (benchmarks/avmnist_docs.sh), one PyTorch thread each; the unimodal baselines are the zoo's."}
+  # the balance benches start from the zoo's unimodal baselines: where no zoo step ran here, the kept zoo
+  [ -f runs/bench-avmnist/results.json ] || { restore_zoo; merge_zoo; }
   bash benchmarks/issue20_runs.sh "$DATA" "$JOBS" 0 balance
   $PY benchmarks/merge_bench.py --out runs/balance-avmnist --command "$BALANCE_CMD" runs/issue20/balance-avmnist/*
   $PY benchmarks/balance_table.py --results runs/balance-avmnist --dataset avmnist --command "$BALANCE_CMD" \

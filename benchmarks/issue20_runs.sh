@@ -9,7 +9,9 @@
 # late and early fusion x 3 seeds: the runs that decide the AV-MNIST default), `zoo-by-seed` (the
 # zoo as one bench per seed, every fusion in it: the unimodal baselines train once per seed, where
 # `zoo`'s sub-benches train them once per group; for a machine with few cores; the fusions that
-# never learned the audio with the adam recipe run first on every seed).
+# never learned the audio with the adam recipe run first on every seed). The balance runs span
+# sessions: when the job list ends or SECONDS run out, the finished ones are kept in
+# benchmarks/results/avmnist-balance-RECIPE, and the next start restores them.
 # RECIPE=NAME in the environment gives the zoo's benches --recipe NAME (default: the data set's
 # own) and puts them in runs/issue20/zoo-NAME; a bench made so is the same bench as one made after
 # NAME became AV-MNIST's own, and merges with it.
@@ -91,6 +93,12 @@ if [[ $SETS == *,balance,* ]] && [ -f runs/bench-avmnist/results.json ]; then
       --command "polymodal bench --dataset avmnist --data-dir $DATA --fusions $f --balance $METHODS --seeds $s --split-seed 0"
   done; done
 fi
+# the balance runs that earlier sessions kept in the repository (benchmarks/keep_bench.py save
+# --own-runs, below) join their benches and are not trained again
+BALANCE_KEPT=benchmarks/results/avmnist-balance-$(python3 -c 'from polymodal.training.recipes import DATASET_RECIPES; print(DATASET_RECIPES.get("avmnist", "adam"))')
+if [[ $SETS == *,balance,* ]] && [ -d $BALANCE_KEPT ]; then
+  python3 benchmarks/keep_bench.py restore $BALANCE_KEPT --into $W/balance-avmnist
+fi
 jobs > $W/jobs.txt
 echo "$(wc -l < $W/jobs.txt) jobs, $JOBS at a time"
 run() { local n; n=$(echo "$1" | md5sum | cut -c1-8); echo "start $n: $1"; bash -c "$1" > $W/logs/$n.log 2>&1; echo "done $n ($?): $1"; }
@@ -99,4 +107,9 @@ if [ "$LIMIT" -gt 0 ]; then
   timeout "$LIMIT" xargs -P "$JOBS" -d '\n' -I{} bash -c 'run "$@"' _ {} < $W/jobs.txt
 else
   xargs -P "$JOBS" -d '\n' -I{} bash -c 'run "$@"' _ {} < $W/jobs.txt
+fi
+# keep the balance runs finished so far in the repository (commit them): a later session, on a new
+# machine, trains only the rest
+if [[ $SETS == *,balance,* ]]; then
+  python3 benchmarks/keep_bench.py save --own-runs $W/balance-avmnist/s* --to $BALANCE_KEPT
 fi

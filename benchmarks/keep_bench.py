@@ -12,7 +12,9 @@ that ``--out`` then skips the runs it holds and trains only the rest (its resume
 ``merge_bench.py`` and ``recipe_runs.py`` read it. A folder that already holds a ``results.json``
 keeps its runs and gains only those it lacks. Runs of one installation repeat bit for bit, another
 installation's need not (``docs/avmnist_candidate.md``): ``restore`` says when a kept bench was made
-in an environment other than this machine's.
+in an environment other than this machine's. ``save --own-runs`` leaves out the runs a folder
+links from another bench (``merge_bench.py --link-runs``): the balance benches' unimodal baselines
+are the zoo's, and are kept with the zoo.
 """
 
 from __future__ import annotations
@@ -24,16 +26,21 @@ from pathlib import Path
 
 import torch
 
-from polymodal.bench.keep import add_missing_runs, environment_key, environments, local_results, portable_results
+from polymodal.bench.keep import add_missing_runs, environment_key, environments, local_results, own_runs, portable_results
 from polymodal.environment import environment
 from polymodal.errors import DataFileError, PolymodalError
 from polymodal.io import atomic_write_json
 from polymodal.layout import BenchLayout
 
 
-def save(benches: list[Path], to: Path) -> None:
+def save(benches: list[Path], to: Path, own: bool = False) -> None:
     for bench in benches:
         results = BenchLayout(bench).read_results()
+        if own:
+            results = own_runs(results, bench)
+            if not results["runs"]:
+                print(f"{bench}: no run of its own yet, nothing kept")
+                continue
         target = to / f"{bench.name}.json"
         atomic_write_json(target, portable_results(results, bench))
         print(f"{target}: {sum(len(r) for r in results['runs'].values())} runs of {len(results['runs'])} methods")
@@ -62,13 +69,16 @@ def main() -> int:
     s = sub.add_parser("save", help="copy benches' results.json into the repository")
     s.add_argument("benches", nargs="+", type=Path, help="bench folders (the --out of polymodal bench)")
     s.add_argument("--to", type=Path, required=True, help="folder of the kept files")
+    s.add_argument("--own-runs", action="store_true",
+                   help="keep only the runs trained in each folder, not those linked from another bench "
+                        "(merge_bench.py --link-runs): they are kept with that bench")
     r = sub.add_parser("restore", help="write kept results back as bench folders")
     r.add_argument("kept", type=Path, help="folder of the kept files")
     r.add_argument("--into", type=Path, required=True, help="folder that gets one bench folder per kept file")
     args = parser.parse_args()
     try:
         if args.command == "save":
-            save(args.benches, args.to)
+            save(args.benches, args.to, own=args.own_runs)
         else:
             restore(args.kept, args.into)
     except PolymodalError as exc:

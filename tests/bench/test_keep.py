@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from polymodal.bench.keep import add_missing_runs, environments, local_results, portable_results
+from polymodal.bench.keep import add_missing_runs, environments, local_results, own_runs, portable_results
 from polymodal.bench.runner import run_bench
 from polymodal.errors import ConfigError
 from polymodal.layout import BenchLayout
@@ -35,6 +35,23 @@ def test_a_checkpoint_outside_the_bench_folder_is_refused(tmp_path):
     results = {"runs": {"early": {"0": {"checkpoint": str(tmp_path / "other" / "best.ckpt")}}}}
     with pytest.raises(ConfigError, match="not inside the bench folder"):
         portable_results(results, tmp_path / "bench")
+
+
+def test_own_runs_leave_out_the_runs_linked_from_another_bench(tmp_path):
+    bench, zoo = tmp_path / "balance", tmp_path / "zoo"
+    (bench / "runs" / "unimodal-image").mkdir(parents=True)
+    (zoo / "runs" / "unimodal-image" / "seed-0").mkdir(parents=True)
+    # merge_bench.py --link-runs: the run folder is a link into the other bench
+    (bench / "runs" / "unimodal-image" / "seed-1").symlink_to(zoo / "runs" / "unimodal-image" / "seed-0")
+    results = {"runs": {
+        "unimodal:image": {"0": {"checkpoint": str(zoo / "runs/unimodal-image/seed-0/checkpoints/best.ckpt")},
+                           "1": {"checkpoint": str(bench / "runs/unimodal-image/seed-1/checkpoints/best.ckpt")}},
+        "tensor": {"0": {"checkpoint": str(bench / "runs/tensor/seed-0/checkpoints/best.ckpt")}},
+        "tensor+pmr": {"0": {"test_accuracy": 0.8}}}}
+    own = own_runs(results, bench)
+    assert own["runs"] == {"tensor": results["runs"]["tensor"], "tensor+pmr": results["runs"]["tensor+pmr"]}
+    assert "runs/tensor/seed-0" in portable_results(own, bench)["runs"]["tensor"]["0"]["checkpoint"]
+    assert len(results["runs"]["unimodal:image"]) == 2  # the input is not changed
 
 
 def test_a_folder_keeps_its_own_runs_and_gains_the_kept_ones_it_lacks():

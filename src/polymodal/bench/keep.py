@@ -41,8 +41,32 @@ def portable_results(results: dict[str, Any], bench: str | Path) -> dict[str, An
             path = Path(result["checkpoint"]).resolve()
             if not path.is_relative_to(root):
                 raise ConfigError(f"results: the checkpoint {path} is not inside the bench folder {bench}; "
-                                  "keep the results of the folder that holds the runs")
+                                  "keep the results of the folder that holds the runs, or leave linked runs out "
+                                  "(own_runs; keep_bench.py save --own-runs)")
             result["checkpoint"] = path.relative_to(root).as_posix()
+    return kept
+
+
+def own_runs(results: dict[str, Any], bench: str | Path) -> dict[str, Any]:
+    """``results`` less the runs linked into ``bench`` from another bench folder.
+
+    ``benchmarks/merge_bench.py --link-runs`` starts a bench from another's runs (the balance benches
+    start from the zoo's unimodal baselines): their checkpoints lie in that other folder, and they
+    are kept with it. A run with no checkpoint stays.
+
+    Args:
+        results: a bench's ``results.json`` content (``{"runs": {method: {seed: result}}, ...}``).
+        bench: the bench folder the results were made in.
+    """
+    root = Path(bench).resolve()
+    kept = _copy(results)
+    for method in list(kept["runs"]):
+        by_seed = {seed: result for seed, result in kept["runs"][method].items()
+                   if not result.get("checkpoint") or Path(result["checkpoint"]).resolve().is_relative_to(root)}
+        if by_seed:
+            kept["runs"][method] = by_seed
+        else:
+            del kept["runs"][method]
     return kept
 
 
