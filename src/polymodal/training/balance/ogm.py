@@ -6,8 +6,10 @@ part per modality, ``logits = sum_m out_m``. Per batch, modality m scores
 ``s_m = sum_i softmax(out_m,i)[y_i]``; its discrepancy ratio is ``rho_m = s_m / mean_{n != m} s_n``
 (for two modalities, ``s_v / s_a`` and its inverse, as in the paper). The dominant modality
 (``rho_m > 1``) has its encoder's gradients scaled by ``k_m = 1 - tanh(alpha * rho_m)``; the others
-keep ``k_m = 1``. Generalisation enhancement (GE) then adds Gaussian noise with the standard
-deviation of the modulated gradient.
+keep ``k_m = 1``. Generalisation enhancement (GE) then adds Gaussian noise to every modality's
+encoder gradients, ``g~ = k_m g + h, h ~ N(0, std(g)^2)``, with the spread of the gradient before
+modulation (the paper's noise has the covariance of SGD's own gradient noise). The authors' code and
+BalanceBenchmark's add it so, to every modality, within the modulation window.
 """
 
 from __future__ import annotations
@@ -63,14 +65,15 @@ def ogm_coefficients(scores: Mapping[str, torch.Tensor | float], alpha: float) -
 
 def modulate_(parameters: list[torch.nn.Parameter], coefficient: float, noise: bool,
               generator: torch.Generator | None = None) -> None:
-    """Scale the gradients of ``parameters`` by ``coefficient`` in place and, with ``noise`` (GE),
-    add ``N(0, std(g)^2)`` noise, ``std`` taken over each modulated gradient tensor."""
+    """``g <- coefficient * g + h`` in place for each gradient ``g`` of ``parameters``, where with
+    ``noise`` (GE) ``h ~ N(0, std(g)^2)``, ``std`` taken over the gradient tensor before it is
+    scaled, and otherwise ``h = 0``."""
     for p in parameters:
         if p.grad is None:
             continue
+        std = float(p.grad.std()) if noise and p.grad.numel() > 1 else 0.0
         p.grad.mul_(coefficient)
-        if noise and p.grad.numel() > 1:
-            std = float(p.grad.std())
+        if std > 0:
             p.grad.add_(torch.randn(p.grad.shape, generator=generator, dtype=p.grad.dtype).to(p.grad.device) * std)
 
 
@@ -112,6 +115,7 @@ class OGMBalancer(Balancer):
     def after_backward(self, model: nn.Module, epoch: int) -> None:
         if epoch < self.start_epoch or (self.end_epoch is not None and epoch >= self.end_epoch):
             return
-        for m, k in self._coefficients.items():
-            if k < 1.0:  # only the dominant modality is modulated, and its GE noise added
+        for m in self.modalities:  # the dominant modality is damped; GE's noise goes to every one
+            k = self._coefficients[m]
+            if k < 1.0 or self.noise:
                 modulate_(encoder_weights(model, m), k, self.noise, self._generator)
