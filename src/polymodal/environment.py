@@ -2,8 +2,8 @@
 
 A seed fixes a run only within one environment: on the same CPU with the same thread count a
 run repeats bit for bit, but another version of PyTorch, NumPy or scikit-learn (whose PCA builds
-AV-MNIST's images) can change the last bits of a sum, and training amplifies them into a
-different model. Results record what they were computed with, so such a difference can be told
+AV-MNIST's images), or a CPU on which PyTorch picks other vector kernels (AVX2 against AVX-512),
+can change the last bits of a sum, and training amplifies them into a different model. Results record what they were computed with, so such a difference can be told
 from a change of the code.
 """
 
@@ -26,12 +26,15 @@ def _version(package: str) -> str | None:
 
 
 def environment(device: torch.device | None = None) -> dict[str, str | None]:
-    """``{"python", "platform", "device", package: version}``: the Python version, the operating
-    system and machine, the device trained on (the GPU's name, or ``cpu``), and the installed
-    version of each of :data:`PACKAGES` (``None`` where one is not installed)."""
+    """``{"python", "platform", "device", "cpu_kernels", package: version}``: the Python version,
+    the operating system and machine, the device trained on (the GPU's name, or ``cpu``), the
+    vector instructions PyTorch's CPU kernels use here (``torch.backends.cpu.get_cpu_capability()``:
+    ``AVX2``, ``AVX512``, ...), and the installed version of each of :data:`PACKAGES` (``None``
+    where one is not installed)."""
     if device is not None and device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     else:
         name = device.type if device is not None else "cpu"
     return {"python": platform.python_version(), "platform": platform.platform(terse=True),
-            "device": name, **{p: _version(p) for p in PACKAGES}}
+            "device": name, "cpu_kernels": torch.backends.cpu.get_cpu_capability(),
+            **{p: _version(p) for p in PACKAGES}}

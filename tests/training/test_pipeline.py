@@ -38,6 +38,7 @@ def test_a_result_records_the_versions_it_was_computed_with(trained):
     assert env["torch"] == torch.__version__ and env["numpy"] == numpy.__version__
     assert env["scikit-learn"] == sklearn.__version__ and env["python"] == platform.python_version()
     assert env["device"] == "cpu" and env["polymodal"] is not None
+    assert env["cpu_kernels"] in {"DEFAULT", "VSX", "Z VECTOR", "NO AVX", "AVX2", "AVX512", "SVE256", "SVE"}
 
 
 def test_reloaded_checkpoint_gives_identical_predictions(trained, digits):
