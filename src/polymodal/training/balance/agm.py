@@ -9,6 +9,12 @@ the competition-free state, as in the authors' code and BalanceBenchmark's: its 
 ``rbar_m = exp(M / (M - 1) * (sbar_m - mean_n sbar_n))`` is the target, and modality m's encoder
 gradients are scaled by ``c_m = exp(alpha * min(rbar_m - r_m, 7))`` (1 at the first step): a
 modality doing better than its running state is slowed, one doing worse is sped up.
+
+An absent modality's *embedding* is zeroed, as in the per-epoch contribution diagnostic
+(:mod:`polymodal.training.imbalance`). The authors' code zeroes its *input* and runs its encoder
+on the zeros. With an encoder whose bias or normalisation makes ``encoder(0) != 0`` the two
+differ: a zero embedding leaves a product fusion (tensor, low-rank, with the appended 1) exactly
+its other modalities' terms, where the encoder's answer to a zero input would add cross terms.
 """
 
 from __future__ import annotations
