@@ -3,8 +3,8 @@
 A seed fixes a run only within one environment: on the same CPU with the same thread count a
 run repeats bit for bit, but another version of PyTorch, NumPy or scikit-learn (whose PCA builds
 AV-MNIST's images), or a CPU on which PyTorch picks other vector kernels (AVX2 against AVX-512),
-can change the last bits of a sum, and training amplifies them into a different model. Results record what they were computed with, so such a difference can be told
-from a change of the code.
+can change the last bits of a sum, and training amplifies them into a different model. Results
+record what they were computed with, so such a difference can be told from a change of the code.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def test_modulation_scales_and_ge_adds_noise_of_the_gradients_spread():
     added = p.grad - 0.25 * grad
     # the noise has the spread of the gradient before modulation, not that of 0.25 * grad
     assert float(added.std()) == pytest.approx(float(grad.std()), rel=0.05)
-    assert abs(float(added.mean())) < 0.03
+    assert abs(float(added.mean())) < 4 * float(grad.std()) / math.sqrt(grad.numel())  # 4 standard errors
 
 
 def test_ge_noise_reaches_every_modality_and_only_the_dominant_one_is_damped():
