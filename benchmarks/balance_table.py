@@ -11,6 +11,9 @@ seeds), then per method the gain over joint training in points (mean over the fu
 to, and the range), the share of (fusion, seed) pairs it improves, and its cost as the median
 ratio of its training time to joint training's (same fusion and seed), in the form BalanceBenchmark
 (GeWu-Lab, 2025) reports gains; last, the weaker modality's linear probe per fusion and method.
+A bench kept across sessions (``benchmarks/keep_bench.py``) may hold a method's run and joint
+training's from different machines: such a pair counts in the gains, not in the cost ratio, which
+compares times only where the two runs' ``environment`` records agree.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ def split_name(method: str) -> tuple[str, str]:
     """``"tensor+agm" -> ("tensor", "agm")``, ``"tensor" -> ("tensor", "none")``."""
     fusion, _, balance = method.partition("+")
     return fusion, balance or "none"
+
+
+def one_machine(a: dict, b: dict) -> bool:
+    """Whether two runs' ``environment`` records (packages, platform, CPU kernels) agree."""
+    return a.get("environment") == b.get("environment")
 
 
 def tables(results: dict) -> tuple[str, str, dict]:
@@ -61,7 +69,7 @@ def tables(results: dict) -> tuple[str, str, dict]:
     glines = ["| method | gain over joint training (points, mean over fusions) | range over fusions | pairs improved | "
               "time / joint training (median) |", "|---|---:|---|---:|---:|"]
     for b in methods[1:]:
-        per_fusion, improved, pairs, ratios = [], 0, 0, []
+        per_fusion, improved, pairs, ratios, apart = [], 0, 0, [], 0
         for f in fusions:
             r, base = cell.get((f, b)), cell.get((f, "none"))
             if not r or not base:
@@ -73,15 +81,21 @@ def tables(results: dict) -> tuple[str, str, dict]:
             per_fusion.append((f, statistics.mean(diffs)))
             improved += sum(d > 0 for d in diffs)
             pairs += len(diffs)
-            ratios += [r[s]["train_time_s"] / base[s]["train_time_s"] for s in seeds]
+            ratios += [r[s]["train_time_s"] / base[s]["train_time_s"] for s in seeds if one_machine(r[s], base[s])]
+            apart += sum(not one_machine(r[s], base[s]) for s in seeds)
         if not per_fusion:
             continue
         mean = statistics.mean(g for _, g in per_fusion)
         lo, hi = min(per_fusion, key=lambda x: x[1]), max(per_fusion, key=lambda x: x[1])
+        ratio = statistics.median(ratios) if ratios else None
         gains[b] = {"gain": mean, "per_fusion": dict(per_fusion), "improved": improved, "pairs": pairs,
-                    "time_ratio": statistics.median(ratios)}
+                    "time_ratio": ratio, "pairs_across_machines": apart}
+        cost = f"{ratio:.2f}x" if ratio is not None else "–"
         glines.append(f"| {b} | {mean:+.1f} | {lo[1]:+.1f} ({lo[0]}) to {hi[1]:+.1f} ({hi[0]}) | {improved}/{pairs} | "
-                      f"{statistics.median(ratios):.2f}x |")
+                      f"{cost}{f' ({len(ratios)} pairs)' if apart else ''} |")
+    if any(g["pairs_across_machines"] for g in gains.values()):
+        glines.append("\nA cost ratio in brackets comes from fewer pairs: the others' two runs were trained on "
+                      "different machines (their `environment` records differ), whose times do not compare.")
     return "\n".join(lines) + "\n", "\n".join(glines) + "\n", gains
 
 
