@@ -93,6 +93,10 @@ if [[ $SETS == *,balance,* ]] && [ -f runs/bench-avmnist/results.json ]; then
       --command "polymodal bench --dataset avmnist --data-dir $DATA --fusions $f --balance $METHODS --seeds $s --split-seed 0"
   done; done
 fi
+if [[ $SETS == *,balance,* ]] && [ ! -f runs/bench-avmnist/results.json ]; then
+  echo "no runs/bench-avmnist: the balance benches train their own unimodal baselines; to start them from the zoo's," \
+       "run benchmarks/avmnist_docs.sh DATA_DIR JOBS balance, which merges the kept zoo first" >&2
+fi
 # the balance runs that earlier sessions kept in the repository (benchmarks/keep_bench.py save
 # --own-runs, below) join their benches and are not trained again
 BALANCE_KEPT=benchmarks/results/avmnist-balance-$(python3 -c 'from polymodal.training.recipes import DATASET_RECIPES; print(DATASET_RECIPES.get("avmnist", "adam"))')
