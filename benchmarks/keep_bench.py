@@ -2,6 +2,7 @@
 
     python benchmarks/keep_bench.py save runs/zoo/s0 runs/zoo/s1 --to benchmarks/results/avmnist-zoo
     python benchmarks/keep_bench.py restore benchmarks/results/avmnist-zoo --into runs/zoo
+    python benchmarks/keep_bench.py drop --balance gblend benchmarks/results/avmnist-balance runs/balance/s0
 
 Run folders (checkpoints, logs) stay out of the repository; a bench's ``results.json`` is small
 and holds every run's result. ``save`` writes each bench folder's ``results.json`` to
@@ -14,19 +15,24 @@ keeps its runs and gains only those it lacks. Runs of one installation repeat bi
 installation's need not (``docs/avmnist_candidate.md``): ``restore`` says when a kept bench was made
 in an environment other than this machine's. ``save --own-runs`` leaves out the runs a folder
 links from another bench (``merge_bench.py --link-runs``): the balance benches' unimodal baselines
-are the zoo's, and are kept with the zoo.
+are the zoo's, and are kept with the zoo. ``drop --balance METHOD`` removes the runs of one
+balancing method (``FUSION+METHOD``) from kept folders and bench folders, with their run folders,
+so that the next bench trains them again: after that method's code changed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import torch
 
-from polymodal.bench.keep import add_missing_runs, environment_key, environments, local_results, own_runs, portable_results
+from polymodal.bench.keep import (
+    add_missing_runs, environment_key, environments, local_results, own_runs, portable_results, without_balance,
+)
 from polymodal.environment import environment
 from polymodal.errors import DataFileError, PolymodalError
 from polymodal.io import atomic_write_json
@@ -63,6 +69,25 @@ def restore(kept_dir: Path, into: Path) -> None:
         print(f"{layout.results}: {sum(len(r) for r in results['runs'].values())} runs{note}")
 
 
+def drop(balance: str, places: list[Path]) -> None:
+    for place in places:
+        if BenchLayout(place).results.is_file():  # a bench folder: its results and its run folders
+            layout = BenchLayout(place)
+            results, dropped = without_balance(layout.read_results(), balance)
+            for name in dropped:
+                shutil.rmtree(layout.run(name, 0).root.parent, ignore_errors=True)
+            atomic_write_json(layout.results, results)
+            print(f"{layout.results}: dropped {', '.join(dropped) or 'nothing'}")
+            continue
+        files = sorted(place.glob("*.json")) if place.is_dir() else [place]
+        if not files or not all(f.is_file() for f in files):
+            raise DataFileError(f"{place} is neither a bench folder, a kept file nor a folder of kept files")
+        for file in files:
+            results, dropped = without_balance(json.loads(file.read_text()), balance)
+            atomic_write_json(file, results)
+            print(f"{file}: dropped {', '.join(dropped) or 'nothing'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,12 +100,17 @@ def main() -> int:
     r = sub.add_parser("restore", help="write kept results back as bench folders")
     r.add_argument("kept", type=Path, help="folder of the kept files")
     r.add_argument("--into", type=Path, required=True, help="folder that gets one bench folder per kept file")
+    d = sub.add_parser("drop", help="remove one balancing method's runs, to train them again")
+    d.add_argument("places", nargs="+", type=Path, help="bench folders, kept files or folders of kept files")
+    d.add_argument("--balance", required=True, help="the balancing method whose runs (FUSION+METHOD) go")
     args = parser.parse_args()
     try:
         if args.command == "save":
             save(args.benches, args.to, own=args.own_runs)
-        else:
+        elif args.command == "restore":
             restore(args.kept, args.into)
+        else:
+            drop(args.balance, args.places)
     except PolymodalError as exc:
         print(f"keep_bench: {exc}", file=sys.stderr)
         return 2

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from polymodal.bench.keep import add_missing_runs, environments, local_results, own_runs, portable_results
+from polymodal.bench.keep import add_missing_runs, environments, local_results, own_runs, portable_results, without_balance
 from polymodal.bench.runner import run_bench
 from polymodal.errors import ConfigError
 from polymodal.layout import BenchLayout
@@ -52,6 +52,17 @@ def test_own_runs_leave_out_the_runs_linked_from_another_bench(tmp_path):
     assert own["runs"] == {"tensor": results["runs"]["tensor"], "tensor+pmr": results["runs"]["tensor+pmr"]}
     assert "runs/tensor/seed-0" in portable_results(own, bench)["runs"]["tensor"]["0"]["checkpoint"]
     assert len(results["runs"]["unimodal:image"]) == 2  # the input is not changed
+
+
+def test_without_balance_drops_one_methods_runs_and_summaries():
+    results = {"runs": {"tensor": {"0": {}}, "tensor+gblend": {"0": {}, "1": {}}, "late+gblend": {"0": {}},
+                        "late+pmr": {"0": {}}},
+               "methods": {"tensor": {}, "tensor+gblend": {}, "late+gblend": {}, "late+pmr": {}}}
+    kept, dropped = without_balance(results, "gblend")
+    assert dropped == ["tensor+gblend", "late+gblend"]
+    assert list(kept["runs"]) == list(kept["methods"]) == ["tensor", "late+pmr"]
+    assert "tensor+gblend" in results["runs"]  # the input is not changed
+    assert without_balance({"runs": {"tensor": {}}}, "gblend") == ({"runs": {"tensor": {}}}, [])
 
 
 def test_a_folder_keeps_its_own_runs_and_gains_the_kept_ones_it_lacks():

@@ -5,7 +5,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from polymodal.data.dataset import MultimodalSplit
-from polymodal.data.loader import batch_loader
+from polymodal.data.loader import batch_loader, loader_like
 
 
 def _split():
@@ -49,3 +49,17 @@ def test_batch_equals_stacked_samples():
 def test_other_data_sets_get_the_plain_loader():
     data = torch.utils.data.TensorDataset(torch.arange(10.0))
     assert [b[0].tolist() for b in batch_loader(data, 4)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_loader_like_draws_from_its_own_generators():
+    """Iterating a copy of the training loader leaves the loader's shuffling and augmentation where they were."""
+    split = _split()
+    noise = lambda split, batch, g: {m: x + torch.randn(x.shape, generator=g) for m, x in batch["inputs"].items()}  # noqa: E731
+    loader = batch_loader(split, 8, shuffle=True, generator=torch.Generator().manual_seed(1), transform=noise, transform_seed=2)
+    twin = batch_loader(split, 8, shuffle=True, generator=torch.Generator().manual_seed(1), transform=noise, transform_seed=2)
+    like = loader_like(loader, shuffle=True, generator=torch.Generator().manual_seed(5), transform_seed=6)
+    assert sorted(int(i) for b in like for i in b["index"]) == list(range(len(split)))
+    for a, b in zip(loader, twin):
+        _assert_same(a, b)
+    plain = next(iter(loader_like(loader, shuffle=False, augment=False)))
+    _assert_same(plain, next(iter(batch_loader(split, 8))))

@@ -19,7 +19,10 @@ def test_last_is_the_latest_epoch_and_a_resume_continues_from_it(digits, tmp_pat
     ckpts = tmp_path / "checkpoints"
     assert _epoch(ckpts / "best.ckpt") == 0 and _epoch(ckpts / "last.ckpt") == 3
     assert first["resumed_from"] is None
-    # asking for 6 epochs resumes after epoch 3 and trains epochs 4 and 5 only
+    # one more epoch, without improvement: last.ckpt holds it, not a copy of the best one restored
+    fit(digits, config, TrainConfig(epochs=5, patience=10, lr=1e-12, accelerator="cpu"), tmp_path, progress_bar=False)
+    assert _epoch(ckpts / "last.ckpt") == 4 and _epoch(ckpts / "best.ckpt") == 0
+    # asking for 6 epochs resumes after epoch 4 and trains epoch 5 only
     again = fit(digits, config, TrainConfig(epochs=6, patience=10, lr=1e-12, accelerator="cpu"), tmp_path,
                 progress_bar=False)
     assert again["resumed_from"] == str(ckpts / "last.ckpt") and _epoch(ckpts / "last.ckpt") == 5

@@ -5,7 +5,7 @@ import torch
 
 from polymodal.errors import ConfigError
 
-from polymodal.training.optimizers import configure_optimization, lr_factor, make_optimizer
+from polymodal.training.optimizers import configure_optimization, lr_factor, make_optimizer, optimizer_at_epoch
 
 
 def _one_step(name, grad, **kwargs):
@@ -77,3 +77,17 @@ def test_configure_optimization_schedules_per_epoch_only_when_asked():
         configure_optimization({**hparams, "lr_schedule": "step", "epochs": 3}, params)
     with pytest.raises(ConfigError, match="lr_schedule 'cosine' anneals over the run: give the module epochs"):
         configure_optimization({**hparams, "lr_schedule": "cosine"}, params)
+
+
+def test_optimizer_at_epoch_is_the_runs_kind_at_the_scheduled_rate():
+    import math
+
+    p = torch.nn.Parameter(torch.zeros(2))
+    hparams = {"optimizer": "sgd", "lr": 0.1, "weight_decay": 1e-4, "momentum": 0.8, "lr_schedule": "cosine", "epochs": 10}
+    opt = optimizer_at_epoch(hparams, [p], epoch=4)
+    group = opt.param_groups[0]
+    assert isinstance(opt, torch.optim.SGD)
+    assert group["lr"] == pytest.approx(0.1 * 0.5 * (1 + math.cos(math.pi * 4 / 10)))
+    assert (group["momentum"], group["weight_decay"]) == (0.8, 1e-4)
+    constant = optimizer_at_epoch({"lr": 1e-3, "weight_decay": 0.0}, [p], epoch=7)  # an older checkpoint's hparams
+    assert isinstance(constant, torch.optim.Adam) and constant.param_groups[0]["lr"] == 1e-3

@@ -32,3 +32,14 @@ def test_callback_pickles_before_training():  # as ddp_spawn sends callbacks to 
 
     bar = pickle.loads(pickle.dumps(TrainingProgress("training", "val_acc")))
     assert bar.progress is None and bar.monitor == "val_acc"
+
+
+def test_a_note_shows_beside_the_epoch():  # e.g. Gradient Blending's estimation between epochs
+    from types import SimpleNamespace
+
+    display = new_progress(console=Console(file=io.StringIO(), force_terminal=True, width=120))
+    task = display.add_task("training", total=None)
+    bar = TrainingProgress("training", progress=display, task=task)
+    bar.note(SimpleNamespace(current_epoch=9, max_epochs=30), "Gradient Blending: fused alone, epoch 2/10")
+    state = next(t for t in display.tasks if t.id == task)
+    assert state.description == "training: epoch 10/30: Gradient Blending: fused alone, epoch 2/10"

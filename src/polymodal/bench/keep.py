@@ -70,6 +70,20 @@ def own_runs(results: dict[str, Any], bench: str | Path) -> dict[str, Any]:
     return kept
 
 
+def without_balance(results: dict[str, Any], balance: str) -> tuple[dict[str, Any], list[str]]:
+    """``(results less every run trained with balancing method balance, the methods dropped)``.
+
+    A bench's balanced methods are named ``FUSION+METHOD`` (``tensor+gblend``); once a method's
+    code changes, its runs are dropped so that the next ``polymodal bench`` trains them again.
+    """
+    kept = _copy(results)
+    dropped = [name for name in kept["runs"] if name.endswith(f"+{balance}")]
+    for name in dropped:
+        del kept["runs"][name]
+        kept.get("methods", {}).pop(name, None)
+    return kept, dropped
+
+
 def local_results(kept: dict[str, Any], bench: str | Path) -> dict[str, Any]:
     """The inverse of :func:`portable_results`: checkpoint paths under the ``bench`` folder."""
     results = _copy(kept)

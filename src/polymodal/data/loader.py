@@ -76,3 +76,24 @@ def batch_loader(split: Dataset, batch_size: int, *, shuffle: bool = False, gene
     return DataLoader(wrapped, batch_size=batch_size, shuffle=shuffle,
                       generator=generator, num_workers=num_workers, persistent_workers=num_workers > 0,
                       collate_fn=_already_collated if whole else None)
+
+
+def loader_like(loader: DataLoader, *, shuffle: bool, generator: torch.Generator | None = None,
+                augment: bool = True, transform_seed: int = 0) -> DataLoader:
+    """A loader over ``loader``'s samples, in batches of its size, drawing from generators of its
+    own: iterating it leaves ``loader``'s shuffling and augmentation where they were.
+
+    Args:
+        loader: a loader of :func:`batch_loader` (or any loader with a ``batch_size``).
+        shuffle: reshuffle every epoch, drawing from ``generator``.
+        generator: random generator of the shuffling.
+        augment: keep ``loader``'s transform (a :class:`MultimodalSplit`'s augmentation); ``False``
+            gives the samples as they are.
+        transform_seed: seed of the transform's own random generator.
+    """
+    data = loader.dataset
+    if isinstance(data, _WholeBatches):
+        return batch_loader(data.split, loader.batch_size, shuffle=shuffle, generator=generator,
+                            transform=data.transform if augment else None, transform_seed=transform_seed)
+    return DataLoader(data, batch_size=loader.batch_size, shuffle=shuffle, generator=generator,
+                      collate_fn=loader.collate_fn)

@@ -45,6 +45,13 @@ class LastCheckpoint(ModelCheckpoint):
         self._seen_best_score = score
         return saved
 
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """A resumed run restored ``best``'s score from the checkpoint: that score was saved in an
+        earlier run, not in the first epoch of this one (taken for new, the first epoch without
+        improvement after a resume copied the best epoch's state into ``last.ckpt``)."""
+        super().on_train_start(trainer, pl_module)
+        self._seen_best_score = self.best.best_model_score
+
     def on_train_batch_end(self, *args: object, **kwargs: object) -> None:
         """Nothing: saving happens at the end of the epoch."""
 

@@ -14,12 +14,14 @@ from polymodal.data.loader import batch_loader
 from polymodal.models.build import ModelConfig
 from polymodal.models.missing import Presence, random_masks
 from polymodal.robustness.impute import imputation_loss
+from polymodal.training.balance.base import TrainingRun
 from polymodal.training.balance.methods import make_balancer
 from polymodal.training.complexity import to_device
-from polymodal.training.optimizers import configure_optimization
+from polymodal.training.optimizers import configure_optimization, optimizer_at_epoch
 from polymodal.training.epoch_means import EpochMeans
 from polymodal.training.imbalance import CONTRIBUTION, CoalitionAccuracy
 from polymodal.training.metrics import classification_metrics
+from polymodal.training.progress import TrainingProgress
 
 
 def unique_by_index(index: torch.Tensor, *columns: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -106,6 +108,18 @@ class ClassificationModule(EpochMeans):
 
     def on_train_epoch_start(self) -> None:
         self.model.start_epoch(self.current_epoch)  # e.g. dynamic fusion's penalty warm-up
+        if self.balancer is not None:
+            epoch = self.current_epoch
+            run = TrainingRun(self.trainer.train_dataloader,
+                              lambda parameters: optimizer_at_epoch(self.hparams, parameters, epoch),
+                              self.trainer.gradient_clip_val, self.device, self._report)
+            self.balancer.before_epoch(self.model, epoch, run)
+
+    def _report(self, text: str) -> None:
+        """Show ``text`` on the run's progress bar, if it has one."""
+        for callback in self.trainer.callbacks:
+            if isinstance(callback, TrainingProgress):
+                callback.note(self.trainer, text)
 
     def on_train_epoch_end(self) -> None:
         metrics = self.epoch_means()  # the training losses

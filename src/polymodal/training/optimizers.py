@@ -66,6 +66,17 @@ def configure_optimization(hparams: Mapping[str, Any], parameters: Iterable[torc
     return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
 
+def optimizer_at_epoch(hparams: Mapping[str, Any], parameters: Iterable[torch.nn.Parameter],
+                       epoch: int) -> torch.optim.Optimizer:
+    """A fresh optimizer of the kind and settings :func:`configure_optimization` makes, at the
+    learning rate its schedule gives epoch ``epoch`` (0-based), held constant: what a balancing
+    method trains its own copies with (Gradient Blending's estimation)."""
+    schedule, epochs = hparams.get("lr_schedule", "constant"), hparams.get("epochs")
+    factor = 1.0 if schedule == "constant" else lr_factor(schedule, epoch, int(epochs))
+    return make_optimizer(hparams.get("optimizer", "adam"), parameters, hparams["lr"] * factor, hparams["weight_decay"],
+                          hparams.get("momentum", 0.9))
+
+
 def optimization_settings(config: TrainConfig) -> dict[str, Any]:
     """The fields of a :class:`TrainConfig` a training module saves to build its optimizer and schedule."""
     return {name: getattr(config, name) for name in ("lr", "weight_decay", "optimizer", "momentum", "lr_schedule", "epochs")}

@@ -53,6 +53,12 @@ class TrainingProgress(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         self.progress.update(self.task, advance=1, description=self._label(trainer))
 
+    def note(self, trainer: L.Trainer, text: str) -> None:
+        """Show ``text`` beside the epoch until the next batch ends (work between steps, e.g. a
+        balancing method's own training)."""
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=f"{self._label(trainer)}: {text}")
+
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # (after the module's own epoch-end hook has logged the metric)
         if not trainer.sanity_checking:

@@ -4,10 +4,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from contextlib import contextmanager
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What a method may use of the run around it, at the start of an epoch.
+
+    Attributes:
+        loader: the training data loader.
+        make_optimizer: ``parameters -> optimizer`` of the run's kind and settings, at this epoch's
+            learning rate.
+        grad_clip: the run's bound on the gradient's global L2 norm (``None``: no clipping).
+        device: where the model is.
+        report: shows a line of progress (e.g. on the run's progress bar) while a method works
+            between steps.
+    """
+
+    loader: DataLoader
+    make_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+    grad_clip: float | None
+    device: torch.device
+    report: Callable[[str], None] = lambda text: None
 
 
 class Balancer(nn.Module):
@@ -47,6 +70,10 @@ class Balancer(nn.Module):
         (e.g. dynamic fusion's resource penalty) is part of that objective and gets the same
         weight, so a method that shrinks the fused loss does not let the auxiliary loss dominate."""
         return 1.0
+
+    def before_epoch(self, model: nn.Module, epoch: int, run: TrainingRun) -> None:
+        """Called at the start of every training epoch, before its first step (e.g. Gradient
+        Blending estimates its weights here)."""
 
     def after_backward(self, model: nn.Module, epoch: int) -> None:
         """Change the gradients (``p.grad``) before the optimizer steps."""

@@ -65,7 +65,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
     "agm": {"alpha": Option(0.1, _positive), "clip": Option(5.0, _positive_or_none)},
     "ogm": {"alpha": Option(0.3, _positive), "noise": Option(True, _flag), "start_epoch": Option(0, _epoch),
             "end_epoch": Option(None, _epoch_or_none)},
-    "gblend": {"super_epoch": Option(5, _at_least_one), "holdout": Option(0.1, _holdout)},
+    "gblend": {"super_epoch": Option(10, _at_least_one), "holdout": Option(0.1, _holdout)},
     "pmr": {"alpha": Option(0.6, _positive), "momentum": Option(0.5, _fraction), "entropy": Option(0.0, _non_negative),
             "entropy_epochs": Option(10, _epoch)},
     "mmpareto": {"boost": Option(1.5, _boost)},
