@@ -21,7 +21,7 @@
 #   balance       docs/benchmarks.md's AV-MNIST balance table: 6 fusions x 7 balancing methods x 3
 #                 seeds, one bench per fusion and seed (benchmarks/issue20_runs.sh, set `balance`; each
 #                 starts from the zoo's unimodal baselines in runs/bench-avmnist, linked), merged into
-#                 runs/balance-avmnist; about 17 hours two at a time on a 2-core machine, and resumable
+#                 runs/balance-avmnist; about 22 hours two at a time on a 2-core machine, and resumable
 #                 across sessions: the finished runs are kept in benchmarks/results/avmnist-balance-RECIPE
 #                 (commit them) and restored on the next start;
 #   robustness    docs/robustness.md (it retrains digits and mfeat too: their runs are reused; its AV-MNIST
