@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from polymodal.catalog import build_model
 from polymodal.data.dataset import MultimodalSplit
 from polymodal.data.loader import batch_loader
+from polymodal.errors import ConfigError
 from polymodal.models.build import ModelConfig
 from polymodal.training.balance.base import TrainingRun
 from polymodal.training.balance.gradient_blending import (
@@ -84,6 +85,13 @@ def test_mean_losses_are_the_means_over_kept_and_held_out_examples():
     assert measured.val == pytest.approx(statistics.mean(held), rel=1e-5)
     assert measured.train_se == pytest.approx(statistics.stdev(kept) / math.sqrt(len(kept)), rel=1e-4)
     assert measured.val_se == pytest.approx(statistics.stdev(held) / math.sqrt(len(held)), rel=1e-4)
+
+
+def test_too_few_held_out_examples_name_the_option():
+    split, model = _split(n=4), _model()
+    balancer = GradientBlendingBalancer(model, 3, holdout=0.1, seed=0)
+    with pytest.raises(ConfigError, match=r"--balance gblend: \d+ training examples kept and \d+ held out.*holdout"):
+        mean_losses(FusedNetwork(model), batch_loader(split, 4), balancer.held_out, torch.device("cpu"))
 
 
 def test_a_copy_takes_the_plain_gradient_step_of_its_kept_examples():

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from polymodal.data.loader import loader_like
+from polymodal.errors import ConfigError
 from polymodal.training.balance.base import Balancer, TrainingRun, evaluating
 from polymodal.training.balance.unimodal_heads import UnimodalHeads, pooled
 from polymodal.training.complexity import to_device
@@ -119,7 +120,7 @@ def mean_losses(network: nn.Module, batches: Iterable[dict], held_out: HeldOut, 
     """The network's cross-entropy over the kept and the held-out examples, in eval mode.
 
     Raises:
-        ValueError: either part has fewer than two examples.
+        ConfigError: either part has fewer than two examples.
     """
     parts: tuple[list[torch.Tensor], list[torch.Tensor]] = ([], [])
     with evaluating(network):
@@ -131,8 +132,8 @@ def mean_losses(network: nn.Module, batches: Iterable[dict], held_out: HeldOut, 
             parts[1].append(loss[held])
     kept, out = torch.cat(parts[0]), torch.cat(parts[1])
     if len(kept) < 2 or len(out) < 2:
-        raise ValueError(f"Gradient Blending: {len(kept)} training examples kept and {len(out)} held out; both need "
-                         "at least 2: give more training examples or another --balance-option holdout")
+        raise ConfigError(f"--balance gblend: {len(kept)} training examples kept and {len(out)} held out; both need "
+                          "at least 2: give more training examples or another --balance-option holdout")
     return MeanLosses(float(kept.mean()), float(out.mean()), float(kept.std() / len(kept) ** 0.5),
                       float(out.std() / len(out) ** 0.5))
 
