@@ -36,7 +36,8 @@ from polymodal.bench.keep import (
 from polymodal.environment import environment
 from polymodal.errors import DataFileError, PolymodalError
 from polymodal.io import atomic_write_json
-from polymodal.layout import BenchLayout
+from polymodal.layout import BENCH_RUNS_DIR, BenchLayout, method_slug
+from polymodal.training.balance.choices import BALANCE_METHODS
 
 
 def save(benches: list[Path], to: Path, own: bool = False) -> None:
@@ -74,8 +75,8 @@ def drop(balance: str, places: list[Path]) -> None:
         if BenchLayout(place).results.is_file():  # a bench folder: its results and its run folders
             layout = BenchLayout(place)
             results, dropped = without_balance(layout.read_results(), balance)
-            for name in dropped:
-                shutil.rmtree(layout.run(name, 0).root.parent, ignore_errors=True)
+            for name in dropped:  # the method's folder of runs, every seed
+                shutil.rmtree(layout.root / BENCH_RUNS_DIR / method_slug(name), ignore_errors=True)
             atomic_write_json(layout.results, results)
             print(f"{layout.results}: dropped {', '.join(dropped) or 'nothing'}")
             continue
@@ -102,7 +103,8 @@ def main() -> int:
     r.add_argument("--into", type=Path, required=True, help="folder that gets one bench folder per kept file")
     d = sub.add_parser("drop", help="remove one balancing method's runs, to train them again")
     d.add_argument("places", nargs="+", type=Path, help="bench folders, kept files or folders of kept files")
-    d.add_argument("--balance", required=True, help="the balancing method whose runs (FUSION+METHOD) go")
+    d.add_argument("--balance", required=True, choices=[m for m in BALANCE_METHODS if m != "none"],
+                   help="the balancing method whose runs (FUSION+METHOD) go")
     args = parser.parse_args()
     try:
         if args.command == "save":
