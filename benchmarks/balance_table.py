@@ -9,8 +9,9 @@ otherwise; :func:`polymodal.bench.runner.bench_methods`) and writes, between the
 ``<!-- balance:DATASET -->`` markers: test accuracy per fusion and method (mean ± s.d. over the
 seeds), then per method the gain over joint training in points (mean over the fusions it applies
 to, and the range), the share of (fusion, seed) pairs it improves, and its cost as the median
-ratio of its training time to joint training's (same fusion and seed), in the form BalanceBenchmark
-(GeWu-Lab, 2025) reports gains; last, the weaker modality's linear probe per fusion and method.
+ratio of its training time to joint training's (same fusion and seed), and per epoch (early stopping
+ends the two runs after different numbers of epochs), in the form BalanceBenchmark (GeWu-Lab, 2025)
+reports gains; last, the weaker modality's linear probe per fusion and method.
 A bench kept across sessions (``benchmarks/keep_bench.py``) may hold a method's run and joint
 training's from different machines: such a pair counts in the gains, not in the cost ratio, which
 compares times only where the two runs' ``environment`` records agree.
@@ -42,6 +43,11 @@ def one_machine(a: dict, b: dict) -> bool:
     return a.get("environment") == b.get("environment")
 
 
+def per_epoch(run: dict) -> float:
+    """A run's training time per epoch run (s)."""
+    return run["train_time_s"] / max(run["epochs"], 1)
+
+
 def tables(results: dict) -> tuple[str, str, dict]:
     """(accuracy table, gains table, the gains as numbers) of a balance bench's results."""
     runs = {m: r for m, r in results["runs"].items() if not m.startswith("unimodal:")}
@@ -67,9 +73,9 @@ def tables(results: dict) -> tuple[str, str, dict]:
         lines.append("\nUnimodal baselines: " + ", ".join(f"{m} {a:.4f}" for m, a in uni.items()) + ".")
     gains: dict[str, dict] = {}
     glines = ["| method | gain over joint training (points, mean over fusions) | range over fusions | pairs improved | "
-              "time / joint training (median) |", "|---|---:|---|---:|---:|"]
+              "time / joint training (median) | time per epoch / joint training (median) |", "|---|---:|---|---:|---:|---:|"]
     for b in methods[1:]:
-        per_fusion, improved, pairs, ratios, apart = [], 0, 0, [], 0
+        per_fusion, improved, pairs, ratios, epoch_ratios, apart = [], 0, 0, [], [], 0
         for f in fusions:
             r, base = cell.get((f, b)), cell.get((f, "none"))
             if not r or not base:
@@ -81,18 +87,22 @@ def tables(results: dict) -> tuple[str, str, dict]:
             per_fusion.append((f, statistics.mean(diffs)))
             improved += sum(d > 0 for d in diffs)
             pairs += len(diffs)
-            ratios += [r[s]["train_time_s"] / base[s]["train_time_s"] for s in seeds if one_machine(r[s], base[s])]
+            timed = [s for s in seeds if one_machine(r[s], base[s])]
+            ratios += [r[s]["train_time_s"] / base[s]["train_time_s"] for s in timed]
+            epoch_ratios += [per_epoch(r[s]) / per_epoch(base[s]) for s in timed]
             apart += sum(not one_machine(r[s], base[s]) for s in seeds)
         if not per_fusion:
             continue
         mean = statistics.mean(g for _, g in per_fusion)
         lo, hi = min(per_fusion, key=lambda x: x[1]), max(per_fusion, key=lambda x: x[1])
         ratio = statistics.median(ratios) if ratios else None
+        epoch_ratio = statistics.median(epoch_ratios) if epoch_ratios else None
         gains[b] = {"gain": mean, "per_fusion": dict(per_fusion), "improved": improved, "pairs": pairs,
-                    "time_ratio": ratio, "pairs_across_machines": apart}
-        cost = f"{ratio:.2f}x" if ratio is not None else "–"
+                    "time_ratio": ratio, "time_per_epoch_ratio": epoch_ratio, "pairs_across_machines": apart}
+        fewer = f" ({len(ratios)} pairs)" if apart else ""
+        cost, epoch_cost = (f"{x:.2f}x{fewer}" if x is not None else "–" for x in (ratio, epoch_ratio))
         glines.append(f"| {b} | {mean:+.1f} | {lo[1]:+.1f} ({lo[0]}) to {hi[1]:+.1f} ({hi[0]}) | {improved}/{pairs} | "
-                      f"{cost}{f' ({len(ratios)} pairs)' if apart else ''} |")
+                      f"{cost} | {epoch_cost} |")
     if any(g["pairs_across_machines"] for g in gains.values()):
         glines.append("\nA cost ratio in brackets comes from fewer pairs: the others' two runs were trained on "
                       "different machines (their `environment` records differ), whose times do not compare.")
