@@ -50,6 +50,7 @@ def _last_weights(run_dir):
     # Gradient Blending's weights (re-estimated after epoch 1) and the losses of epoch 2, the
     # first of the super-epoch that ends after epoch 3
     ("gblend", {"super_epoch": 2}, 2),
+    ("umt", {"teacher_epochs": 2}, 1),  # the teachers, trained before epoch 0 and not again
 ])
 def test_an_interrupted_run_resumes_to_the_weights_of_the_uninterrupted_one(digits, tmp_path, balance, options, stop):
     """Shuffling, augmentation, dropout, modality dropout and OGM's noise all draw in every epoch:

@@ -96,9 +96,8 @@ class TrainConfig:
                 raise ConfigError(f"{name}: {value!r} is not {'an integer' if kind is int else 'a number'}; "
                                   f"e.g. --option {name}={2 if kind is int else 0.5}")
         settings = check_balance(self.balance, self.balance_options)
-        phase = {"warmstart": "epochs", "umt": "teacher_epochs"}.get(self.balance)
-        if phase and settings[phase] >= self.epochs:
-            raise ConfigError(f"--balance-option {phase}={settings[phase]}: {self.balance}'s unimodal phase would take "
+        if self.balance == "warmstart" and settings["epochs"] >= self.epochs:
+            raise ConfigError(f"--balance-option epochs={settings['epochs']}: warmstart's unimodal phase would take "
                               f"all {self.epochs} epochs and leave none for joint training; give fewer, or more --epochs")
         if self.balance != "none" and self.modality_dropout > 0:
             raise ConfigError(f"--balance {self.balance} and --modality-dropout {self.modality_dropout}: train with one "

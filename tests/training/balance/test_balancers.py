@@ -10,7 +10,6 @@ from polymodal.catalog import build_model
 from polymodal.models.build import ModelConfig
 from polymodal.training.balance.min_norm import MMParetoBalancer, mmpareto_gradients
 from polymodal.training.balance.prototypes import PMRBalancer, pmr_weights, prototype_logits
-from polymodal.training.balance.teachers import UMTBalancer
 from polymodal.training.balance.warm_start import WarmStartBalancer
 
 MODALITIES = [{"name": "a", "kind": "vector", "shape": [6]}, {"name": "b", "kind": "vector", "shape": [4]}]
@@ -99,24 +98,6 @@ def test_warm_start_trains_the_unimodal_heads_first_then_the_fused_model():
     assert all(p.grad is None for p in model.head.parameters())  # the fused head waits
     loss, fused = _step(model, balancer, x, y, epoch=2)
     assert float(loss) == float(fused)
-
-
-def test_umt_trains_teachers_first_then_distils_them():
-    model, x, y = _setup(4)
-    balancer = UMTBalancer(model, 3, teacher_epochs=1, weight=10.0)
-    loss, _ = _step(model, balancer, x, y, epoch=0)
-    loss.backward()
-    assert all(p.grad is None for p in model.parameters())  # only the teachers and their heads learn
-    assert all(p.grad is not None for p in balancer.teachers.parameters())
-    with torch.no_grad():
-        for p in balancer.teachers.parameters():
-            p.add_(0.1)
-    loss, fused = _step(model, balancer, x, y, epoch=1)
-    e = model.encode(x)
-    with torch.no_grad():
-        targets = {m: balancer.teachers[m](x[m]) for m in x}
-    distill = sum(float(((e[m] - targets[m]) ** 2).mean()) for m in x)
-    assert float(loss) == pytest.approx(float(fused) + 10.0 * distill, rel=1e-5)
 
 
 @pytest.mark.parametrize("epoch,applies", [(0, True), (1, True), (2, False)])

@@ -70,7 +70,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
             "entropy_epochs": Option(10, _epoch)},
     "mmpareto": {"boost": Option(1.5, _boost)},
     "warmstart": {"epochs": Option(3, _at_least_one)},
-    "umt": {"teacher_epochs": Option(3, _at_least_one), "weight": Option(10.0, _positive)},
+    "umt": {"teacher_epochs": Option(10, _at_least_one), "weight": Option(10.0, _positive)},
 }
 
 

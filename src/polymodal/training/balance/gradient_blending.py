@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -35,12 +35,12 @@ from torch import nn
 
 from polymodal.data.loader import loader_like
 from polymodal.errors import ConfigError
+from polymodal.training.balance.alone import FusedNetwork, HeldOut, UnimodalNetwork, separate_randomness, train_epoch
 from polymodal.training.balance.base import Balancer, TrainingRun, evaluating
-from polymodal.training.balance.unimodal_heads import UnimodalHeads, pooled
+from polymodal.training.balance.unimodal_heads import UnimodalHeads
 from polymodal.training.complexity import to_device
 
 EPS = 1e-8
-HeldOut = Callable[[torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -76,35 +76,6 @@ def blend_weights(losses: Mapping[str, HeadLosses]) -> dict[str, float]:
     return {k: v / total for k, v in raw.items()}
 
 
-class UnimodalNetwork(nn.Module):
-    """Modality ``m``'s encoder and linear head on their own: ``{m: (B, *shape_m)} -> (B, C)``."""
-
-    def __init__(self, modality: str, encoder: nn.Module, head: nn.Module) -> None:
-        super().__init__()
-        self.modality, self.encoder, self.head = modality, encoder, head
-
-    def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        return self.head(pooled(self.encoder(inputs[self.modality])))
-
-    def auxiliary_loss(self) -> torch.Tensor | None:
-        return None
-
-
-class FusedNetwork(nn.Module):
-    """The multimodal network as a balanced training step runs it: ``head(fuse(encode(x)))``, ``(B, C)``."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        return self.model.head(self.model.fuse(self.model.encode(inputs)))
-
-    def auxiliary_loss(self) -> torch.Tensor | None:
-        """The fusion's own loss term (e.g. dynamic fusion's resource penalty), part of its objective."""
-        return self.model.auxiliary_loss()
-
-
 @dataclass(frozen=True)
 class MeanLosses:
     """Mean losses over the examples kept for training (``train``) and the held-out ones (``val``),
@@ -136,27 +107,6 @@ def mean_losses(network: nn.Module, batches: Iterable[dict], held_out: HeldOut, 
                           "at least 2: give more training examples or another --balance-option holdout")
     return MeanLosses(float(kept.mean()), float(out.mean()), float(kept.std() / len(kept) ** 0.5),
                       float(out.std() / len(out) ** 0.5))
-
-
-def train_epoch(network: nn.Module, batches: Iterable[dict], held_out: HeldOut, optimizer: torch.optim.Optimizer,
-                grad_clip: float | None, device: torch.device) -> None:
-    """One epoch of ``network`` alone on the examples kept for training (held-out ones weigh nothing)."""
-    network.train()
-    for batch in batches:
-        batch = to_device(batch, device)
-        kept = ~held_out(torch.as_tensor(batch["index"], device=batch["label"].device))
-        if not kept.any():
-            continue
-        per_example = F.cross_entropy(network(batch["inputs"]), batch["label"], reduction="none")
-        loss = per_example[kept].mean()
-        extra = network.auxiliary_loss()
-        if extra is not None:
-            loss = loss + extra
-        optimizer.zero_grad()
-        loss.backward()
-        if grad_clip is not None:
-            nn.utils.clip_grad_norm_(network.parameters(), grad_clip)
-        optimizer.step()
 
 
 def estimate(networks: Mapping[str, nn.Module], epochs: int, run: TrainingRun, held_out: HeldOut,
@@ -230,10 +180,7 @@ class GradientBlendingBalancer(Balancer):
         if epoch % self.super_epoch:
             return
         seed = self.seed * 100003 + epoch
-        # the copies' dropout draws from a forked global generator: the run's own draws go on as without them
-        devices = [run.device] if run.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        with separate_randomness(seed, run.device):  # the copies' dropout
             losses = estimate(self.networks(model), self.super_epoch, run, self.held_out, seed)
         self.weights = blend_weights(losses)
         for k, h in losses.items():

@@ -60,4 +60,4 @@ def make_balancer(name: str, options: dict[str, Any], model: nn.Module, fusion_n
         return MMParetoBalancer(model, num_classes, **settings)
     if name == "warmstart":
         return WarmStartBalancer(model, num_classes, **settings)
-    return UMTBalancer(model, num_classes, **settings)
+    return UMTBalancer(model, num_classes, seed=seed, **settings)
