@@ -15,8 +15,9 @@ from polymodal.data.loader import batch_loader
 from polymodal.errors import ConfigError
 from polymodal.models.build import ModelConfig
 from polymodal.training.balance.base import TrainingRun
+from polymodal.training.balance.alone import FusedNetwork, UnimodalNetwork
 from polymodal.training.balance.gradient_blending import (
-    FusedNetwork, GradientBlendingBalancer, HeadLosses, UnimodalNetwork, blend_weights, estimate, mean_losses,
+    GradientBlendingBalancer, HeadLosses, blend_weights, estimate, mean_losses,
 )
 
 MODALITIES = [{"name": "a", "kind": "vector", "shape": [6]}, {"name": "b", "kind": "vector", "shape": [4]}]
