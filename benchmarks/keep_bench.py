@@ -31,11 +31,12 @@ from pathlib import Path
 import torch
 
 from polymodal.bench.keep import (
-    add_missing_runs, environment_key, environments, local_results, own_runs, portable_results, without_balance,
+    add_missing_runs, environment_key, environments, kept_text, local_results, own_runs, portable_results,
+    without_balance,
 )
 from polymodal.environment import environment
 from polymodal.errors import DataFileError, PolymodalError
-from polymodal.io import atomic_write_json
+from polymodal.io import atomic_write_json, atomic_write_text
 from polymodal.layout import BENCH_RUNS_DIR, BenchLayout, method_slug
 from polymodal.training.balance.choices import BALANCE_METHODS
 
@@ -49,7 +50,7 @@ def save(benches: list[Path], to: Path, own: bool = False) -> None:
                 print(f"{bench}: no run of its own yet, nothing kept")
                 continue
         target = to / f"{bench.name}.json"
-        atomic_write_json(target, portable_results(results, bench))
+        atomic_write_text(target, kept_text(portable_results(results, bench)))
         print(f"{target}: {sum(len(r) for r in results['runs'].values())} runs of {len(results['runs'])} methods")
 
 
@@ -85,7 +86,7 @@ def drop(balance: str, places: list[Path]) -> None:
             raise DataFileError(f"{place} is neither a bench folder, a kept file nor a folder of kept files")
         for file in files:
             results, dropped = without_balance(json.loads(file.read_text()), balance)
-            atomic_write_json(file, results)
+            atomic_write_text(file, kept_text(results))
             print(f"{file}: dropped {', '.join(dropped) or 'nothing'}")
 
 

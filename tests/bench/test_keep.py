@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from polymodal.bench.keep import add_missing_runs, environments, local_results, own_runs, portable_results, without_balance
+from polymodal.bench.keep import (
+    add_missing_runs, environments, kept_text, local_results, own_runs, portable_results, without_balance,
+)
 from polymodal.bench.runner import run_bench
 from polymodal.errors import ConfigError
 from polymodal.layout import BenchLayout
@@ -80,3 +82,16 @@ def test_environments_ignore_the_platform_and_tell_installations_apart():
         return {"environment": {"python": "3.11.7", "torch": torch, "platform": platform}}
     results = {"runs": {"a": {"0": run("2.13.0", "linux-1"), "1": run("2.13.0", "linux-2")}, "b": {"0": run("2.12.0", "x")}}}
     assert len(environments(results)) == 2
+
+
+def test_a_kept_file_reads_back_as_the_results_with_one_run_or_summary_per_line():
+    run = {"test_accuracy": 0.5, "imbalance": {"contribution_per_epoch": {"a": [0.1, 0.2, 0.3]}}, "note": "é"}
+    results = {"command": "polymodal bench", "settings": {"train_config": {"epochs": 3}}, "seeds": [0, 1],
+               "runs": {"early": {"0": run, "1": {**run, "test_accuracy": 0.75}}, "late": {}},
+               "methods": {"early": {"test_accuracy": [0.625, 0.125]}}, "skipped": {}}
+    text = kept_text(results)
+    assert json.loads(text) == results
+    lines = text.splitlines()
+    for record in (run, {**run, "test_accuracy": 0.75}, results["methods"]["early"]):
+        assert sum(json.dumps(record, ensure_ascii=False) in line for line in lines) == 1
+    assert any(line.strip() == '"late": {}' for line in lines) and text.endswith("}\n")
