@@ -11,7 +11,8 @@ seeds), then per method the gain over joint training in points (mean over the fu
 to, and the range), the share of (fusion, seed) pairs it improves, and its cost as the median
 ratio of its training time to joint training's (same fusion and seed), and per epoch (early stopping
 ends the two runs after different numbers of epochs), in the form BalanceBenchmark (GeWu-Lab, 2025)
-reports gains; last, the weaker modality's linear probe per fusion and method.
+reports gains; last, the weaker modality's linear probe per fusion and method, and a figure of the gains
+(``docs/figures/balance-DATASET.png``).
 A bench kept across sessions (``benchmarks/keep_bench.py``) may hold a method's run and joint
 training's from different machines: such a pair counts in the gains, not in the cost ratio, which
 compares times only where the two runs' ``environment`` records agree.
@@ -132,6 +133,46 @@ def probe_table(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def draw(gains: dict, dataset: str) -> Path:
+    """``docs/figures/balance-DATASET.png``: left, each method's gain over joint training per fusion
+    (mean over the seeds, a diverging map centred on 0); right, each method's mean gain against its
+    cost per epoch, with the range over the fusions as a bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from polymodal.io import save_figure
+
+    methods = list(gains)
+    fusions = list(dict.fromkeys(f for g in gains.values() for f in g["per_fusion"]))
+    grid = [[gains[b]["per_fusion"].get(f, float("nan")) for b in methods] for f in fusions]
+    bound = max((abs(v) for row in grid for v in row if v == v), default=1.0) or 1.0
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 0.5 * len(fusions) + 2.5), width_ratios=(3, 2))
+    image = left.imshow(grid, cmap="RdBu", vmin=-bound, vmax=bound, aspect="auto")
+    left.set_xticks(range(len(methods)), methods, rotation=30, ha="right")
+    left.set_yticks(range(len(fusions)), fusions)
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            left.text(j, i, "–" if v != v else f"{v:+.1f}", ha="center", va="center", fontsize=8,
+                      color="white" if v == v and abs(v) > 0.6 * bound else "black")
+    fig.colorbar(image, ax=left, label="gain over joint training (points)")
+    left.set_title(f"{dataset}: gain per fusion (mean over seeds)")
+    for b in methods:
+        g, cost = gains[b], gains[b]["time_per_epoch_ratio"]
+        if cost is None:
+            continue
+        values = list(g["per_fusion"].values())
+        right.errorbar(cost, g["gain"], yerr=[[g["gain"] - min(values)], [max(values) - g["gain"]]], fmt="o", capsize=3)
+        right.annotate(b, (cost, g["gain"]), textcoords="offset points", xytext=(5, 3), fontsize=8)
+    right.axhline(0, color="grey", lw=0.8)
+    right.set_xlabel("time per epoch / joint training (median)")
+    right.set_ylabel("gain over joint training (points)")
+    right.set_title("gain against cost (bar: range over fusions)")
+    fig.tight_layout()
+    return save_figure(fig, ROOT / "docs" / "figures" / f"balance-{dataset}.png")
+
+
 def not_run(skipped: dict[str, str]) -> str:
     """The skipped methods grouped by reason: ``"tensor, tensor+agm: reason; ..."``."""
     by_reason: dict[str, list[str]] = {}
@@ -159,7 +200,8 @@ def main() -> int:
             + "Gains in the form BalanceBenchmark (GeWu-Lab, 2025) reports them: accuracy points over joint training "
             "(`none`) of the same fusion and seed. Its reported gains: MMPareto +8.9 (Kinetics-Sounds) and +14.5 "
             "(CREMA-D), Gradient Blending +3.2 and +6.1.\n\n" + gains
-            + (f"\n{probes}" if (probes := probe_table(results)) else ""))
+            + (f"\n{probes}" if (probes := probe_table(results)) else "")
+            + (f"\n![balance-{args.dataset}](figures/{draw(numbers, args.dataset).name})\n" if numbers else ""))
     text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n"
     atomic_write_text(DOC, replace_section(text, f"balance:{args.dataset}", body))
     print(accuracy)
