@@ -21,11 +21,12 @@ compares times only where the two runs' ``environment`` records agree.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import statistics
 import sys
 from pathlib import Path
 
+from polymodal.bench.balance import MethodGain, accuracy_table, balance_gains, gains_table, split_method
 from polymodal.io import atomic_write_text, replace_section
 from polymodal.training.balance.choices import BALANCE_METHODS
 
@@ -33,81 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
 
 
-def split_name(method: str) -> tuple[str, str]:
-    """``"tensor+agm" -> ("tensor", "agm")``, ``"tensor" -> ("tensor", "none")``."""
-    fusion, _, balance = method.partition("+")
-    return fusion, balance or "none"
-
-
-def one_machine(a: dict, b: dict) -> bool:
-    """Whether two runs' ``environment`` records (packages, platform, CPU kernels) agree."""
-    return a.get("environment") == b.get("environment")
-
-
-def per_epoch(run: dict) -> float:
-    """A run's training time per epoch run (s)."""
-    return run["train_time_s"] / max(run["epochs"], 1)
-
-
-def tables(results: dict) -> tuple[str, str, dict]:
-    """(accuracy table, gains table, the gains as numbers) of a balance bench's results."""
-    runs = {m: r for m, r in results["runs"].items() if not m.startswith("unimodal:")}
-    fusions = list(dict.fromkeys(split_name(m)[0] for m in runs))
-    found = {split_name(m)[1] for m in runs}
-    methods = ["none", *(b for b in BALANCE_METHODS if b != "none" and b in found)]
-    cell = {split_name(m): r for m, r in runs.items()}
-    uni = {m.split(":", 1)[1]: statistics.mean(r[s]["test_accuracy"] for s in r)
-           for m, r in results["runs"].items() if m.startswith("unimodal:")}
-    lines = ["| fusion | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
-    for f in fusions:
-        row = []
-        for b in methods:
-            r = cell.get((f, b))
-            if not r:
-                row.append("–")
-                continue
-            acc = [r[s]["test_accuracy"] for s in sorted(r)]
-            sd = statistics.stdev(acc) if len(acc) > 1 else 0.0
-            row.append(f"{statistics.mean(acc):.4f} ± {sd:.4f}" + (f" ({len(acc)})" if len(acc) != len(results["seeds"]) else ""))
-        lines.append(f"| {f} | " + " | ".join(row) + " |")
-    if uni:
-        lines.append("\nUnimodal baselines: " + ", ".join(f"{m} {a:.4f}" for m, a in uni.items()) + ".")
-    gains: dict[str, dict] = {}
-    glines = ["| method | gain over joint training (points, mean over fusions) | range over fusions | pairs improved | "
-              "time / joint training (median) | time per epoch / joint training (median) |", "|---|---:|---|---:|---:|---:|"]
-    for b in methods[1:]:
-        per_fusion, improved, pairs, ratios, epoch_ratios, apart = [], 0, 0, [], [], 0
-        for f in fusions:
-            r, base = cell.get((f, b)), cell.get((f, "none"))
-            if not r or not base:
-                continue
-            seeds = [s for s in r if s in base]
-            if not seeds:
-                continue
-            diffs = [100 * (r[s]["test_accuracy"] - base[s]["test_accuracy"]) for s in seeds]
-            per_fusion.append((f, statistics.mean(diffs)))
-            improved += sum(d > 0 for d in diffs)
-            pairs += len(diffs)
-            timed = [s for s in seeds if one_machine(r[s], base[s])]
-            ratios += [r[s]["train_time_s"] / base[s]["train_time_s"] for s in timed]
-            epoch_ratios += [per_epoch(r[s]) / per_epoch(base[s]) for s in timed]
-            apart += sum(not one_machine(r[s], base[s]) for s in seeds)
-        if not per_fusion:
-            continue
-        mean = statistics.mean(g for _, g in per_fusion)
-        lo, hi = min(per_fusion, key=lambda x: x[1]), max(per_fusion, key=lambda x: x[1])
-        ratio = statistics.median(ratios) if ratios else None
-        epoch_ratio = statistics.median(epoch_ratios) if epoch_ratios else None
-        gains[b] = {"gain": mean, "per_fusion": dict(per_fusion), "improved": improved, "pairs": pairs,
-                    "time_ratio": ratio, "time_per_epoch_ratio": epoch_ratio, "pairs_across_machines": apart}
-        fewer = f" ({len(ratios)} pairs)" if apart else ""
-        cost, epoch_cost = (f"{x:.2f}x{fewer}" if x is not None else "–" for x in (ratio, epoch_ratio))
-        glines.append(f"| {b} | {mean:+.1f} | {lo[1]:+.1f} ({lo[0]}) to {hi[1]:+.1f} ({hi[0]}) | {improved}/{pairs} | "
-                      f"{cost} | {epoch_cost} |")
-    if any(g["pairs_across_machines"] for g in gains.values()):
-        glines.append("\nA cost ratio in brackets comes from fewer pairs: the others' two runs were trained on "
-                      "different machines (their `environment` records differ), whose times do not compare.")
-    return "\n".join(lines) + "\n", "\n".join(glines) + "\n", gains
+def tables(results: dict) -> tuple[str, str, dict[str, MethodGain]]:
+    """(accuracy table, gains table, the gains) of a balance bench's results."""
+    gains = balance_gains(results["runs"])
+    return accuracy_table(results["runs"], results["seeds"]), gains_table(gains), gains
 
 
 def probe_table(results: dict) -> str:
@@ -115,7 +45,7 @@ def probe_table(results: dict) -> str:
     and method, the test accuracy of a linear probe on its jointly trained encoder (mean over the
     seeds; ``bench.summary``), beside the modality trained alone. "" without probes or baselines."""
     alone = {m.split(":", 1)[1]: r["test_accuracy"] for m, r in results["methods"].items() if m.startswith("unimodal:")}
-    probes = {split_name(m): r["imbalance"]["probe"] for m, r in results["methods"].items()
+    probes = {split_method(m): r["imbalance"]["probe"] for m, r in results["methods"].items()
               if not m.startswith("unimodal:") and "imbalance" in r}
     if not alone or not probes:
         return ""
@@ -133,7 +63,7 @@ def probe_table(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def draw(gains: dict, dataset: str) -> Path:
+def draw(gains: dict[str, MethodGain], dataset: str) -> Path:
     """``docs/figures/balance-DATASET.png``: left, each method's gain over joint training per fusion
     (mean over the seeds, a diverging map centred on 0); right, each method's mean gain against its
     cost per epoch, with the range over the fusions as a bar."""
@@ -145,8 +75,8 @@ def draw(gains: dict, dataset: str) -> Path:
     from polymodal.io import save_figure
 
     methods = list(gains)
-    fusions = list(dict.fromkeys(f for g in gains.values() for f in g["per_fusion"]))
-    grid = [[gains[b]["per_fusion"].get(f, float("nan")) for b in methods] for f in fusions]
+    fusions = list(dict.fromkeys(f for g in gains.values() for f in g.per_fusion))
+    grid = [[gains[b].per_fusion.get(f, float("nan")) for b in methods] for f in fusions]
     bound = max((abs(v) for row in grid for v in row if v == v), default=1.0) or 1.0
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 0.5 * len(fusions) + 2.5), width_ratios=(3, 2))
     image = left.imshow(grid, cmap="RdBu", vmin=-bound, vmax=bound, aspect="auto")
@@ -159,12 +89,12 @@ def draw(gains: dict, dataset: str) -> Path:
     fig.colorbar(image, ax=left, label="gain over joint training (points)")
     left.set_title(f"{dataset}: gain per fusion (mean over seeds)")
     for b in methods:
-        g, cost = gains[b], gains[b]["time_per_epoch_ratio"]
+        g, cost = gains[b], gains[b].time_per_epoch_ratio
         if cost is None:
             continue
-        values = list(g["per_fusion"].values())
-        right.errorbar(cost, g["gain"], yerr=[[g["gain"] - min(values)], [max(values) - g["gain"]]], fmt="o", capsize=3)
-        right.annotate(b, (cost, g["gain"]), textcoords="offset points", xytext=(5, 3), fontsize=8)
+        values = list(g.per_fusion.values())
+        right.errorbar(cost, g.gain, yerr=[[g.gain - min(values)], [max(values) - g.gain]], fmt="o", capsize=3)
+        right.annotate(b, (cost, g.gain), textcoords="offset points", xytext=(5, 3), fontsize=8)
     right.axhline(0, color="grey", lw=0.8)
     right.set_xlabel("time per epoch / joint training (median)")
     right.set_ylabel("gain over joint training (points)")
@@ -206,7 +136,7 @@ def main() -> int:
     atomic_write_text(DOC, replace_section(text, f"balance:{args.dataset}", body))
     print(accuracy)
     print(gains)
-    print(json.dumps(numbers, indent=1))
+    print(json.dumps({b: dataclasses.asdict(g) for b, g in numbers.items()}, indent=1))
     return 0
 
 

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa: E402
 
+from polymodal.bench.balance import accuracy_table, balance_gains, gains_table  # noqa: E402
 from polymodal.io import atomic_write_text  # noqa: E402
 
 #: (header, result key, short header for narrow terminals)
@@ -104,6 +105,19 @@ def imbalance_table(results: dict[str, Any]) -> str:
             "accuracy in the last epoch (about 0: the model ignores it).\n\n" + head + body)
 
 
+def balance_section(results: dict[str, Any]) -> str:
+    """For a bench with ``--balance``: test accuracy per fusion and balancing method, and each
+    method's gain over joint training and its cost (:mod:`polymodal.bench.balance`); "" otherwise."""
+    runs, seeds = results.get("runs", {}), results.get("seeds", [])
+    accuracy = accuracy_table(runs, seeds)
+    if not accuracy:
+        return ""
+    gains = gains_table(balance_gains(runs))
+    return ("Balanced learning: test accuracy per fusion (rows) and balancing method (columns), mean ± s.d. over "
+            f"the seeds.\n\n{accuracy}" + (f"\nEach method against joint training (`none`) of the same fusion "
+                                           f"and seed:\n\n{gains}" if gains else ""))
+
+
 def markdown_table(results: dict[str, Any]) -> str:
     """The results as a Markdown table."""
     head = "| " + " | ".join(h for h, _, _ in COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
@@ -186,8 +200,10 @@ def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "
              f"(accuracy: mean ± s.d.; times: median), at most {s['train_config']['epochs']} epochs.")
     notes = routing_notes(results)
     imbalance = imbalance_table(results)
+    balance = balance_section(results)
     md = (f"# Benchmark: {s['dataset']}\n\n{intro}\n\n" + (f"Command: `{command}`\n\n" if command else "")
-          + markdown_table(results) + (f"\n{notes}" if notes else "") + (f"\n{imbalance}" if imbalance else ""))
+          + markdown_table(results) + (f"\n{notes}" if notes else "") + (f"\n{balance}" if balance else "")
+          + (f"\n{imbalance}" if imbalance else ""))
     paths = {"markdown": atomic_write_text(out_dir / "results.md", md)}
     figs = figures(results) if results["methods"] else {}
     header = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in COLUMNS)
@@ -195,13 +211,14 @@ def write_reports(results: dict[str, Any], out_dir: str | Path, command: str = "
     imgs = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>' for k, v in figs.items())
     notes_html = "".join(f"<p>{html.escape(line[2:])}</p>" for line in notes.splitlines())
     imbalance_html = f"<h2>Imbalance</h2><pre>{html.escape(imbalance)}</pre>" if imbalance else ""
+    balance_html = f"<h2>Balanced learning</h2><pre>{html.escape(balance)}</pre>" if balance else ""
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>polymodal bench: {html.escape(s['dataset'])}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}figure{{display:inline-block;margin:8px}}</style></head>
 <body><h1>polymodal bench: {html.escape(s['dataset'])}</h1><p>{html.escape(intro)}</p>
 {f'<p><code>{html.escape(command)}</code></p>' if command else ''}
-<table><tr>{header}</tr>{body}</table>{notes_html}{imgs}{imbalance_html}{section}</body></html>
+<table><tr>{header}</tr>{body}</table>{notes_html}{imgs}{balance_html}{imbalance_html}{section}</body></html>
 """
     paths["html"] = atomic_write_text(out_dir / "report.html", page)
     return paths

@@ -1,0 +1,140 @@
+"""What each balancing method of a bench gains over joint training, and what it costs.
+
+A bench with ``--balance none,M,...`` names its runs ``FUSION`` (joint training) and
+``FUSION+M``. For a method ``M`` and each fusion it trained, the gain is measured pair by pair,
+against joint training of the same fusion and seed:
+
+    gain(M, f) = mean_s 100 * (acc(f+M, s) - acc(f, s))        (accuracy points)
+    gain(M)    = mean_f gain(M, f)
+
+as BalanceBenchmark (GeWu-Lab, 2025) reports gains over its joint-training baseline; beside it
+the number of (fusion, seed) pairs that ``M`` improves, and its cost as the median over the pairs
+of ``time(f+M, s) / time(f, s)``, per run and per epoch (early stopping ends the two runs after
+different numbers of epochs). Times compare only between runs made in one environment (their
+``environment`` records agree); other pairs count in the gains only.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from polymodal.training.balance.choices import BALANCE_METHODS
+
+#: ``{method name: {seed: result}}``, a bench's ``results["runs"]``
+Runs = Mapping[str, Mapping[str, Mapping[str, Any]]]
+
+
+def split_method(method: str) -> tuple[str, str]:
+    """``"tensor+agm" -> ("tensor", "agm")``, ``"tensor" -> ("tensor", "none")``."""
+    fusion, _, balance = method.partition("+")
+    return fusion, balance or "none"
+
+
+def same_environment(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two runs' ``environment`` records (packages, platform, CPU kernels) agree."""
+    return a.get("environment") == b.get("environment")
+
+
+def time_per_epoch(run: Mapping[str, Any]) -> float:
+    """A run's training time per epoch run (s)."""
+    return run["train_time_s"] / max(run["epochs"], 1)
+
+
+@dataclass(frozen=True)
+class MethodGain:
+    """One balancing method against joint training (see the module's docstring).
+
+    Attributes:
+        gain: mean over the fusions of the per-fusion gains, in accuracy points.
+        per_fusion: ``{fusion: mean gain over its seeds}``.
+        improved: (fusion, seed) pairs whose accuracy the method raised.
+        pairs: (fusion, seed) pairs compared.
+        time_ratio: median of the pairs' training-time ratios (``None``: no pair in one environment).
+        time_per_epoch_ratio: the same per epoch.
+        pairs_across_environments: pairs left out of the ratios.
+    """
+
+    gain: float
+    per_fusion: dict[str, float]
+    improved: int
+    pairs: int
+    time_ratio: float | None
+    time_per_epoch_ratio: float | None
+    pairs_across_environments: int
+
+
+def balance_gains(runs: Runs) -> dict[str, MethodGain]:
+    """``{method: MethodGain}`` for every balancing method with a joint-training run of the same
+    fusion and seed, in the order of ``BALANCE_METHODS``; ``{}`` for a bench without balancing."""
+    cell = {split_method(m): by_seed for m, by_seed in runs.items() if not m.startswith("unimodal:")}
+    methods = [b for b in BALANCE_METHODS if b != "none" and any(method == b for _, method in cell)]
+    gains = {}
+    for b in methods:
+        per_fusion, improved, pairs, ratios, epoch_ratios, apart = {}, 0, 0, [], [], 0
+        for (f, method), by_seed in cell.items():
+            base = cell.get((f, "none"))
+            seeds = [s for s in by_seed if base and s in base] if method == b else []
+            if not seeds:
+                continue
+            diffs = [100 * (by_seed[s]["test_accuracy"] - base[s]["test_accuracy"]) for s in seeds]
+            per_fusion[f] = statistics.mean(diffs)
+            improved += sum(d > 0 for d in diffs)
+            pairs += len(diffs)
+            timed = [s for s in seeds if same_environment(by_seed[s], base[s])]
+            ratios += [by_seed[s]["train_time_s"] / base[s]["train_time_s"] for s in timed]
+            epoch_ratios += [time_per_epoch(by_seed[s]) / time_per_epoch(base[s]) for s in timed]
+            apart += len(seeds) - len(timed)
+        if per_fusion:
+            gains[b] = MethodGain(statistics.mean(per_fusion.values()), per_fusion, improved, pairs,
+                                  statistics.median(ratios) if ratios else None,
+                                  statistics.median(epoch_ratios) if epoch_ratios else None, apart)
+    return gains
+
+
+def accuracy_table(runs: Runs, seeds: list[int]) -> str:
+    """A Markdown table of test accuracy, a row per fusion and a column per balancing method (mean
+    ± s.d. over the seeds, the mean alone for one seed; the count in brackets where fewer than
+    ``seeds`` finished), then the
+    unimodal baselines' means; "" for a bench without balancing."""
+    cell = {split_method(m): by_seed for m, by_seed in runs.items() if not m.startswith("unimodal:")}
+    found = {b for _, b in cell}
+    if found <= {"none"}:
+        return ""
+    methods = [b for b in BALANCE_METHODS if b in found]
+    lines = ["| fusion | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
+    for f in dict.fromkeys(f for f, _ in cell):
+        row = []
+        for b in methods:
+            by_seed = cell.get((f, b))
+            acc = [by_seed[s]["test_accuracy"] for s in sorted(by_seed)] if by_seed else []
+            if not acc:
+                row.append("–")
+                continue
+            spread = f" ± {statistics.stdev(acc):.4f}" if len(acc) > 1 else ""
+            row.append(f"{statistics.mean(acc):.4f}{spread}" + (f" ({len(acc)})" if len(acc) != len(seeds) else ""))
+        lines.append(f"| {f} | " + " | ".join(row) + " |")
+    alone = {m.split(":", 1)[1]: statistics.mean(r["test_accuracy"] for r in by_seed.values())
+             for m, by_seed in runs.items() if m.startswith("unimodal:") and by_seed}
+    if alone:
+        lines.append("\nUnimodal baselines: " + ", ".join(f"{m} {a:.4f}" for m, a in alone.items()) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def gains_table(gains: Mapping[str, MethodGain]) -> str:
+    """A Markdown table of :func:`balance_gains`, one row per method; "" without methods."""
+    if not gains:
+        return ""
+    lines = ["| method | gain over joint training (points, mean over fusions) | range over fusions | pairs improved | "
+             "time / joint training (median) | time per epoch / joint training (median) |", "|---|---:|---|---:|---:|---:|"]
+    for b, g in gains.items():
+        lo, hi = min(g.per_fusion.items(), key=lambda x: x[1]), max(g.per_fusion.items(), key=lambda x: x[1])
+        fewer = f" ({g.pairs - g.pairs_across_environments} pairs)" if g.pairs_across_environments else ""
+        cost, epoch_cost = (f"{x:.2f}x{fewer}" if x is not None else "–" for x in (g.time_ratio, g.time_per_epoch_ratio))
+        lines.append(f"| {b} | {g.gain:+.1f} | {lo[1]:+.1f} ({lo[0]}) to {hi[1]:+.1f} ({hi[0]}) | {g.improved}/{g.pairs} | "
+                     f"{cost} | {epoch_cost} |")
+    if any(g.pairs_across_environments for g in gains.values()):
+        lines.append("\nA cost ratio in brackets comes from fewer pairs: the others' two runs were made in different "
+                     "environments (their `environment` records differ), whose times do not compare.")
+    return "\n".join(lines) + "\n"
