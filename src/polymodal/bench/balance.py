@@ -96,8 +96,7 @@ def balance_gains(runs: Runs) -> dict[str, MethodGain]:
 def accuracy_table(runs: Runs, seeds: list[int]) -> str:
     """A Markdown table of test accuracy, a row per fusion and a column per balancing method (mean
     ± s.d. over the seeds, the mean alone for one seed; the count in brackets where fewer than
-    ``seeds`` finished), then the
-    unimodal baselines' means; "" for a bench without balancing."""
+    ``seeds`` finished), then the unimodal baselines' means; "" for a bench without balancing."""
     cell = {split_method(m): by_seed for m, by_seed in runs.items() if not m.startswith("unimodal:")}
     found = {b for _, b in cell}
     if found <= {"none"}:
