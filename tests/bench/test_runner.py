@@ -127,6 +127,16 @@ def test_each_fusion_trains_with_each_balancing_method_and_unfit_pairs_are_skipp
     assert again["runs"]["late"] == results["runs"]["late"] and "late+pmr" in again["methods"]
 
 
+def test_results_json_lists_a_pair_skipped_after_the_last_run_and_keeps_earlier_calls_skips(digits, tmp_path):
+    config = TrainConfig(epochs=1, accelerator="cpu")
+    results = run_bench(digits, ["late", "tensor"], config, tmp_path, balances=["none", "ogm"])  # tensor+ogm comes last
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert list(on_disk["skipped"]) == list(results["skipped"]) == ["tensor+ogm"]
+    assert on_disk["runs"].keys() == results["runs"].keys()
+    run_bench(digits, ["late"], config, tmp_path, balances=["none", "pmr"])  # resumes the bench, trains late+pmr
+    assert list(json.loads((tmp_path / "results.json").read_text())["skipped"]) == ["tensor+ogm"]
+
+
 def test_a_unimodal_baseline_is_augmented_on_its_own_modality_only(digits, tmp_path):
     config = TrainConfig(epochs=1, accelerator="cpu", augment={"top": "gaussian:0.3"})
     results = run_bench(digits, ["early"], config, tmp_path)

@@ -235,6 +235,7 @@ def run_bench(
     bench_layout = BenchLayout(out_dir)
     results_path = bench_layout.results
     runs: dict[str, dict[str, Any]] = {}
+    skipped_before: dict[str, str] = {}  # what an earlier call into the same folder could not train
     balances = parse_balances(balances if balances is not None else [train_config.balance])
     methods = bench_methods(dataset, fusions, balances)
     if results_path.is_file():
@@ -246,6 +247,7 @@ def run_bench(
                 f"--out {out_dir} holds a benchmark made with other settings; use another --out or delete that folder"
             )
         runs, settings = previous["runs"], joined
+        skipped_before = dict(previous.get("skipped", {}))
     balance_options = dict(train_config.balance_options if balance_options is None else balance_options)
     train_config = replace(train_config, balance="none", balance_options={})
     check_modalities(train_config.augment, dataset, "--augment")  # before any run
@@ -259,8 +261,9 @@ def run_bench(
         # this call's methods in their order, then those an earlier call ran into the same folder
         order = [m.name for m in methods] + [name for name in runs if name not in {m.name for m in methods}]
         done = {name: runs[name] for name in order if runs.get(name)}
+        not_run = {name: reason for name, reason in {**skipped_before, **skipped}.items() if name not in done}
         results.update(command=command, settings=settings, seeds=sorted({int(s) for r in runs.values() for s in r} | set(seeds)),
-                       runs=done, methods={name: summarize(name, r) for name, r in done.items()}, skipped=skipped)
+                       runs=done, methods={name: summarize(name, r) for name, r in done.items()}, skipped=not_run)
         return results
 
     for s_index, seed in enumerate(seeds):
@@ -293,4 +296,6 @@ def run_bench(
             atomic_write_json(results_path, collect())
             if on_result:
                 on_result(results)
-    return collect()
+    # once more at the end: a method skipped after the last run trained is listed too
+    atomic_write_json(results_path, collect())
+    return results
