@@ -42,6 +42,11 @@ def time_per_epoch(run: Mapping[str, Any]) -> float:
     return run["train_time_s"] / max(run["epochs"], 1)
 
 
+def by_fusion_and_method(runs: Runs) -> dict[tuple[str, str], Mapping[str, Mapping[str, Any]]]:
+    """``{(fusion, method): {seed: result}}`` of the runs that train a fusion (no unimodal baselines)."""
+    return {split_method(m): by_seed for m, by_seed in runs.items() if not m.startswith("unimodal:")}
+
+
 @dataclass(frozen=True)
 class MethodGain:
     """One balancing method against joint training (see the module's docstring).
@@ -68,7 +73,7 @@ class MethodGain:
 def balance_gains(runs: Runs) -> dict[str, MethodGain]:
     """``{method: MethodGain}`` for every balancing method with a joint-training run of the same
     fusion and seed, in the order of ``BALANCE_METHODS``; ``{}`` for a bench without balancing."""
-    cell = {split_method(m): by_seed for m, by_seed in runs.items() if not m.startswith("unimodal:")}
+    cell = by_fusion_and_method(runs)
     methods = [b for b in BALANCE_METHODS if b != "none" and any(method == b for _, method in cell)]
     gains = {}
     for b in methods:
@@ -97,7 +102,7 @@ def accuracy_table(runs: Runs, seeds: list[int]) -> str:
     """A Markdown table of test accuracy, a row per fusion and a column per balancing method (mean
     ± s.d. over the seeds, the mean alone for one seed; the count in brackets where fewer than
     ``seeds`` finished), then the unimodal baselines' means; "" for a bench without balancing."""
-    cell = {split_method(m): by_seed for m, by_seed in runs.items() if not m.startswith("unimodal:")}
+    cell = by_fusion_and_method(runs)
     found = {b for _, b in cell}
     if found <= {"none"}:
         return ""
