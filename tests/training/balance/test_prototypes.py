@@ -57,7 +57,14 @@ def test_logits_are_negative_euclidean_distances_and_the_loss_their_cross_entrop
         for k in range(4):
             distance = math.sqrt(sum((float(z[i, j]) - float(c[k, j])) ** 2 for j in range(3)))
             assert float(logits[i, k]) == pytest.approx(-distance, rel=1e-6)
-    assert float(prototype_loss(z, c, labels)) == pytest.approx(float(F.cross_entropy(logits, labels)))
+    pce, score = prototype_loss(z, c, labels)
+    assert float(pce) == pytest.approx(float(F.cross_entropy(logits, labels)))
+    # the score: the true class's probability, summed over the batch, from the distances by hand
+    by_hand = 0.0
+    for i in range(40):
+        weights = [math.exp(-math.dist(z[i].tolist(), c[k].tolist())) for k in range(4)]
+        by_hand += weights[int(labels[i])] / sum(weights)
+    assert float(score) == pytest.approx(by_hand, rel=1e-5) and not score.requires_grad
 
 
 def test_invalid_classes_get_no_probability_and_a_zero_distance_has_a_finite_gradient():
@@ -66,7 +73,7 @@ def test_invalid_classes_get_no_probability_and_a_zero_distance_has_a_finite_gra
     valid = torch.tensor([True, True, False])
     p = torch.softmax(prototype_logits(z, c, valid), 1)
     assert torch.equal(p[:, 2], torch.zeros(2))
-    loss = prototype_loss(z, c, torch.tensor([0, 1]), valid) - prototype_entropy(z, c, valid)
+    loss = prototype_loss(z, c, torch.tensor([0, 1]), valid)[0] - prototype_entropy(z, c, valid)
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
 

@@ -90,9 +90,22 @@ def prototype_logits(z: torch.Tensor, prototypes: torch.Tensor, valid: torch.Ten
 
 
 def prototype_loss(z: torch.Tensor, prototypes: torch.Tensor, labels: torch.Tensor,
-                   valid: torch.Tensor | None = None) -> torch.Tensor:
-    """The prototypical cross-entropy, a scalar (mean over the batch)."""
-    return F.cross_entropy(prototype_logits(z, prototypes, valid), labels)
+                   valid: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The prototypical cross-entropy and PMR's score of the batch.
+
+    Args:
+        z: ``(B, d)`` embeddings.
+        prototypes: ``(K, d)`` class prototypes.
+        labels: ``(B,)`` class indices.
+        valid: ``(K,)`` bool, the classes with a prototype (all if ``None``).
+
+    Returns:
+        ``(pce, score)``: ``pce = mean_i -log softmax_k(-||z_i - c_k||)[y_i]``, a scalar with
+        gradient; ``score = sum_i softmax_k(-||z_i - c_k||)[y_i]``, a detached scalar.
+    """
+    logits = prototype_logits(z, prototypes, valid)
+    score = torch.softmax(logits.detach(), 1).gather(1, labels[:, None]).sum()
+    return F.cross_entropy(logits, labels), score
 
 
 def prototype_entropy(z: torch.Tensor, prototypes: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
@@ -150,10 +163,8 @@ class PMRBalancer(Balancer):
             prototypes, seen, sums, counts = self._state(m)
             add_class_sums(sums, counts, zm, labels)
             used[m] = current, valid = current_prototypes(prototypes, seen, sums, counts)
-            proto_logits = prototype_logits(zm, current, valid)
-            terms[m] = F.cross_entropy(proto_logits, labels)
-            p = torch.softmax(proto_logits.detach(), 1)
-            scores[m] = float(p.gather(1, labels[:, None]).sum())
+            terms[m], score = prototype_loss(zm, current, labels, valid)
+            scores[m] = float(score)
         beta = pmr_weights(scores, self.alpha)
         for m in self.modalities:
             self.record(f"coef_{m}", beta[m])
