@@ -4,7 +4,7 @@ import statistics
 
 import pytest
 
-from polymodal.bench.balance import accuracy_table, balance_gains, gains_table
+from polymodal.bench.balance import accuracy_table, balance_gains, gains_table, lowest_table
 from polymodal.bench.report import write_reports
 
 HERE, THERE = {"cpu_kernels": "AVX512"}, {"cpu_kernels": "AVX2"}
@@ -51,6 +51,11 @@ def test_the_tables_show_each_cell_the_seeds_behind_it_and_the_pairs_behind_a_co
     assert "| early | – | 0.9900 (1) | – |" in text
     assert "Unimodal baselines: a 0.6200." in text
     assert accuracy_table({"tensor": RUNS["tensor"]}, [0, 1]) == ""
+    lowest = lowest_table(RUNS, [0, 1])
+    assert "| fusion | none | agm | pmr |" in lowest
+    assert "| tensor | 0.8000 | – | 0.8100 |" in lowest and "| late | 0.7000 | 0.6900 | 0.7500 |" in lowest
+    assert "| early | – | 0.9900 (1) | – |" in lowest
+    assert lowest_table(RUNS, [0]) == "" and lowest_table({"tensor": RUNS["tensor"]}, [0, 1]) == ""
     gains = gains_table(balance_gains(RUNS))
     assert "| pmr | +3.0 | +1.0 (tensor) to +5.0 (late) | 3/4 | 1.50x (3 pairs) | 2.00x (3 pairs) |" in gains
     assert "| agm | -0.5 | -0.5 (late) to -0.5 (late) | 0/2 | 0.75x | 0.75x |" in gains
@@ -68,7 +73,7 @@ def test_a_bench_report_has_the_balance_section_only_when_the_bench_balanced(tmp
 
     write_reports(results(RUNS), tmp_path / "balanced")
     text = (tmp_path / "balanced" / "results.md").read_text()
-    assert "Balanced learning" in text and gains_table(balance_gains(RUNS)) in text
+    assert "Balanced learning" in text and gains_table(balance_gains(RUNS)) in text and lowest_table(RUNS, [0, 1]) in text
     assert "<h2>Balanced learning</h2>" in (tmp_path / "balanced" / "report.html").read_text()
     write_reports(results({m: r for m, r in RUNS.items() if "+" not in m}), tmp_path / "plain")
     assert "Balanced learning" not in (tmp_path / "plain" / "results.md").read_text()

@@ -126,6 +126,25 @@ def accuracy_table(runs: Runs, seeds: list[int]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def lowest_table(runs: Runs, seeds: list[int]) -> str:
+    """A Markdown table of the lowest test accuracy over the seeds, a row per fusion and a column per
+    balancing method (the count in brackets where fewer than ``seeds`` finished): the view of a
+    per-seed target such as "at least 0.84 on every seed"; "" for a bench without balancing or with
+    fewer than two seeds."""
+    cell = by_fusion_and_method(runs)
+    methods = [b for b in BALANCE_METHODS if any(method == b for _, method in cell)]
+    if len(seeds) < 2 or set(methods) <= {"none"}:
+        return ""
+    lines = ["| fusion | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
+    for f in dict.fromkeys(f for f, _ in cell):
+        row = []
+        for b in methods:
+            acc = [r["test_accuracy"] for r in cell.get((f, b), {}).values()]
+            row.append(f"{min(acc):.4f}" + (f" ({len(acc)})" if len(acc) != len(seeds) else "") if acc else "–")
+        lines.append(f"| {f} | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def gains_table(gains: Mapping[str, MethodGain]) -> str:
     """A Markdown table of :func:`balance_gains`, one row per method; "" without methods."""
     if not gains:

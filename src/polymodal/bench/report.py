@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa: E402
 
-from polymodal.bench.balance import accuracy_table, balance_gains, gains_table  # noqa: E402
+from polymodal.bench.balance import accuracy_table, balance_gains, gains_table, lowest_table  # noqa: E402
 from polymodal.io import atomic_write_text  # noqa: E402
 
 #: (header, result key, short header for narrow terminals)
@@ -112,10 +112,10 @@ def balance_section(results: dict[str, Any]) -> str:
     accuracy = accuracy_table(runs, seeds)
     if not accuracy:
         return ""
-    gains = gains_table(balance_gains(runs))
+    gains, lowest = gains_table(balance_gains(runs)), lowest_table(runs, seeds)
     return ("Balanced learning: test accuracy per fusion (rows) and balancing method (columns), mean ± s.d. over "
-            f"the seeds.\n\n{accuracy}" + (f"\nEach method against joint training (`none`) of the same fusion "
-                                           f"and seed:\n\n{gains}" if gains else ""))
+            f"the seeds.\n\n{accuracy}" + (f"\nThe lowest over the seeds:\n\n{lowest}" if lowest else "")
+            + (f"\nEach method against joint training (`none`) of the same fusion and seed:\n\n{gains}" if gains else ""))
 
 
 def markdown_table(results: dict[str, Any]) -> str:
