@@ -157,9 +157,8 @@ def test_agm_targets_the_discrepancy_of_the_running_mean_of_the_response_losses(
         losses.append({m: recorded[f"balance_response_loss_{m}"] for m in ("a", "b")})
         coefficients.append(dict(balancer._coefficients))
 
-    def discrepancy(s):  # two modalities: r_m = exp(2 (s_m - mean))
-        mean = (s["a"] + s["b"]) / 2
-        return {m: math.exp(2 * (s[m] - mean)) for m in s}
+    def discrepancy(s):  # two modalities: r_m = exp(2 (mean - s_m)), the authors' code's exp(s_other - s_m)
+        return {"a": math.exp(s["b"] - s["a"]), "b": math.exp(s["a"] - s["b"])}
 
     assert coefficients[0] == pytest.approx({"a": 1.0, "b": 1.0})
     mean_of_two = {m: (losses[0][m] + losses[1][m]) / 2 for m in ("a", "b")}

@@ -3,12 +3,20 @@ Performance with Adaptive Gradient Modulation", ICCV 2023).
 
 Each modality's mono-modal response is its Shapley value of the logits (:mod:`.shapley`, absent
 modalities zeroed). With ``s_m`` the mean cross-entropy of modality m's response, the
-discrepancy is ``r_m = exp(M / (M - 1) * (s_m - mean_n s_n))`` (a modality whose response is worse
+discrepancy is ``r_m = exp(M / (M - 1) * (mean_n s_n - s_m))`` (a modality whose response is better
 than average has ``r_m > 1``). The running mean ``sbar_m`` of ``s_m`` over the steps before tracks
 the competition-free state, as in the authors' code and BalanceBenchmark's: its discrepancy
-``rbar_m = exp(M / (M - 1) * (sbar_m - mean_n sbar_n))`` is the target, and modality m's encoder
+``rbar_m = exp(M / (M - 1) * (mean_n sbar_n - sbar_m))`` is the target, and modality m's encoder
 gradients are scaled by ``c_m = exp(alpha * min(rbar_m - r_m, 7))`` (1 at the first step): a
 modality doing better than its running state is slowed, one doing worse is sped up.
+
+The sign is the authors' code's (lihong2303/AGM_ICCV2023: ``ratio_a = exp(score_v - score_a)`` with
+cross-entropy scores for two modalities, ``exp((mean - score_m) * 3/2)`` for three).
+BalanceBenchmark's ``AGM_trainer`` takes ``exp(M / (M - 1) * (s_m - mean))`` with the same
+cross-entropy scores, the opposite sign: there a modality that falls behind has its gradients
+scaled *down* and the one ahead *up*, so imbalance grows. Polymodal had that sign until
+2026-12-06; on AV-MNIST's late fusion it scaled the lagging audio's gradients by 0.91 to 0.97 in
+the first six epochs, and the image's by 1.00 to 1.02.
 
 An absent modality's *embedding* is zeroed, as in the per-epoch contribution diagnostic
 (:mod:`polymodal.training.imbalance`). The authors' code zeroes its *input* and runs its encoder
@@ -31,12 +39,13 @@ from polymodal.training.balance.shapley import shapley_values
 
 
 def discrepancies(losses: Mapping[str, float]) -> dict[str, float]:
-    """``r_m = exp(M / (M - 1) * (s_m - mean_n s_n))`` from ``{m: s_m}`` (at least two modalities)."""
+    """``r_m = exp(M / (M - 1) * (mean_n s_n - s_m))`` from the response losses ``{m: s_m}`` (at
+    least two modalities): above 1 for a modality whose loss is below the mean."""
     m_count = len(losses)
     if m_count < 2:
         raise ValueError(f"losses: AGM needs at least two modalities, got {list(losses)}")
     mean = sum(losses.values()) / m_count
-    return {m: math.exp(m_count / (m_count - 1) * (s - mean)) for m, s in losses.items()}
+    return {m: math.exp(m_count / (m_count - 1) * (mean - s)) for m, s in losses.items()}
 
 
 def agm_coefficients(r: Mapping[str, float], target: Mapping[str, float], alpha: float) -> dict[str, float]:
