@@ -39,7 +39,6 @@ def test_one_modality_is_refused():
         discrepancies({"a": 1.0})
 
 
-
 class _SumOfLogits(torch.nn.Module):
     """A model whose fused logits are the sum of its modalities' embeddings: each modality's Shapley
     response is then its own embedding, which a test sets at will."""
