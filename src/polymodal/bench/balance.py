@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from polymodal.training.balance.choices import BALANCE_METHODS
 
@@ -98,32 +98,36 @@ def balance_gains(runs: Runs) -> dict[str, MethodGain]:
     return gains
 
 
-def accuracy_table(runs: Runs, seeds: list[int]) -> str:
-    """A Markdown table of test accuracy, a row per fusion and a column per balancing method (mean
-    ± s.d. over the seeds, the mean alone for one seed; the count in brackets where fewer than
-    ``seeds`` finished), then the unimodal baselines' means; "" for a bench without balancing."""
+def _grid(runs: Runs, seeds: list[int], summary: Callable[[list[float]], str]) -> str:
+    """A Markdown table, a row per fusion and a column per balancing method, each cell
+    ``summary(test accuracies over the seeds)`` with the count in brackets where fewer than
+    ``seeds`` finished ("–" for none); "" for a bench without balancing."""
     cell = by_fusion_and_method(runs)
-    found = {b for _, b in cell}
-    if found <= {"none"}:
+    methods = [b for b in BALANCE_METHODS if any(method == b for _, method in cell)]
+    if set(methods) <= {"none"}:
         return ""
-    methods = [b for b in BALANCE_METHODS if b in found]
     lines = ["| fusion | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
     for f in dict.fromkeys(f for f, _ in cell):
         row = []
         for b in methods:
-            by_seed = cell.get((f, b))
-            acc = [by_seed[s]["test_accuracy"] for s in sorted(by_seed)] if by_seed else []
-            if not acc:
-                row.append("–")
-                continue
-            spread = f" ± {statistics.stdev(acc):.4f}" if len(acc) > 1 else ""
-            row.append(f"{statistics.mean(acc):.4f}{spread}" + (f" ({len(acc)})" if len(acc) != len(seeds) else ""))
+            by_seed = cell.get((f, b), {})
+            acc = [by_seed[s]["test_accuracy"] for s in sorted(by_seed)]
+            row.append(summary(acc) + (f" ({len(acc)})" if len(acc) != len(seeds) else "") if acc else "–")
         lines.append(f"| {f} | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def accuracy_table(runs: Runs, seeds: list[int]) -> str:
+    """A Markdown table of test accuracy, a row per fusion and a column per balancing method (mean
+    ± s.d. over the seeds, the mean alone for one seed; the count in brackets where fewer than
+    ``seeds`` finished), then the unimodal baselines' means; "" for a bench without balancing."""
+    table = _grid(runs, seeds, lambda acc: f"{statistics.mean(acc):.4f}"
+                  + (f" ± {statistics.stdev(acc):.4f}" if len(acc) > 1 else ""))
     alone = {m.split(":", 1)[1]: statistics.mean(r["test_accuracy"] for r in by_seed.values())
              for m, by_seed in runs.items() if m.startswith("unimodal:") and by_seed}
-    if alone:
-        lines.append("\nUnimodal baselines: " + ", ".join(f"{m} {a:.4f}" for m, a in alone.items()) + ".")
-    return "\n".join(lines) + "\n"
+    if table and alone:
+        table += "\nUnimodal baselines: " + ", ".join(f"{m} {a:.4f}" for m, a in alone.items()) + ".\n"
+    return table
 
 
 def lowest_table(runs: Runs, seeds: list[int]) -> str:
@@ -131,18 +135,7 @@ def lowest_table(runs: Runs, seeds: list[int]) -> str:
     balancing method (the count in brackets where fewer than ``seeds`` finished): the view of a
     per-seed target such as "at least 0.84 on every seed"; "" for a bench without balancing or with
     fewer than two seeds."""
-    cell = by_fusion_and_method(runs)
-    methods = [b for b in BALANCE_METHODS if any(method == b for _, method in cell)]
-    if len(seeds) < 2 or set(methods) <= {"none"}:
-        return ""
-    lines = ["| fusion | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
-    for f in dict.fromkeys(f for f, _ in cell):
-        row = []
-        for b in methods:
-            acc = [r["test_accuracy"] for r in cell.get((f, b), {}).values()]
-            row.append(f"{min(acc):.4f}" + (f" ({len(acc)})" if len(acc) != len(seeds) else "") if acc else "–")
-        lines.append(f"| {f} | " + " | ".join(row) + " |")
-    return "\n".join(lines) + "\n"
+    return _grid(runs, seeds, lambda acc: f"{min(acc):.4f}") if len(seeds) >= 2 else ""
 
 
 def gains_table(gains: Mapping[str, MethodGain]) -> str:
