@@ -34,6 +34,7 @@ PM="python3 -m polymodal"
 SEEDS="0 1 2"
 ZOO_GROUPS="early,late,additive multiplicative,bilinear,tensor low-rank,polynomial,gated gated-hard,modality-shift,mixture mixture-hard,dynamic,nonlinear transformer,cross-modal-transformer,raw"
 BALANCED="tensor low-rank dynamic late early gated"
+BELOW_TARGET="2:tensor 1:low-rank"  # seed:fusion, the zoo runs below 0.84 with the default recipe (docs/benchmarks.md)
 HARD=dynamic,raw,cross-modal-transformer  # at the image-only level on every seed with the adam recipe
 METHODS=none,gblend,ogm,agm,pmr,mmpareto,warmstart
 ZOO_RECIPE=${RECIPE:+ --recipe $RECIPE}
@@ -76,10 +77,12 @@ jobs() {
     echo "$t --fusion dynamic --option penalty=0 --out $W/variants/dynamic-penalty0-s$s"
     echo "$t --fusion raw --option encoder_norm=layer --out $W/variants/raw-layernorm-s$s"
   done
-  # 3. balanced learning on AV-MNIST: each fusion with every method, seed by seed
-  [[ $SETS == *,balance,* ]] && for s in $SEEDS; do for f in $BALANCED; do
+  # 3. balanced learning on AV-MNIST: each fusion with every method, seed by seed, after the
+  # (seed, fusion) pairs where the default recipe misses issue 20's per-seed target (>= 0.84)
+  [[ $SETS == *,balance,* ]] && for sf in $BELOW_TARGET $(for s in $SEEDS; do for f in $BALANCED; do echo $s:$f; done; done); do
+    s=${sf%%:*} f=${sf#*:}
     echo "$PM bench --dataset avmnist --data-dir $DATA --fusions $f --balance $METHODS --seeds $s --split-seed 0 --out $W/balance-avmnist/s$s-$f"
-  done; done
+  done | awk '!seen[$0]++'
 }
 
 # the balance benches' unimodal baselines are the zoo's: where the merged zoo (runs/bench-avmnist)
