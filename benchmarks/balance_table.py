@@ -26,7 +26,8 @@ import json
 import sys
 from pathlib import Path
 
-from polymodal.bench.balance import MethodGain, accuracy_table, balance_gains, gains_table, lowest_table, split_method
+from polymodal.bench.balance import (MethodGain, accuracy_table, balance_gains, gains_table, lowest_table,
+                                     not_run_summary, split_method)
 from polymodal.io import atomic_write_text, replace_section
 from polymodal.training.balance.choices import BALANCE_METHODS
 
@@ -103,14 +104,6 @@ def draw(gains: dict[str, MethodGain], dataset: str) -> Path:
     return save_figure(fig, ROOT / "docs" / "figures" / f"balance-{dataset}.png")
 
 
-def not_run(skipped: dict[str, str]) -> str:
-    """The skipped methods grouped by reason: ``"tensor, tensor+agm: reason; ..."``."""
-    by_reason: dict[str, list[str]] = {}
-    for method, reason in skipped.items():
-        by_reason.setdefault(reason, []).append(method)
-    return "; ".join(f"{', '.join(methods)}: {reason.rstrip('.')}" for reason, methods in by_reason.items())
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, required=True, help="folder of the bench's results.json")
@@ -128,7 +121,7 @@ def main() -> int:
             f"{args.note}\n\n{accuracy}\n"
             + (f"The lowest test accuracy over the seeds, the view of a per-seed target:\n\n{lowest}\n"
                if (lowest := lowest_table(results["runs"], results["seeds"])) else "")
-            + (f"Not run: {not_run(skipped)}.\n\n" if skipped else "")
+            + (f"Not run: {not_run_summary(skipped)}.\n\n" if skipped else "")
             + "Gains in the form BalanceBenchmark (GeWu-Lab, 2025) reports them: accuracy points over joint training "
             "(`none`) of the same fusion and seed. Its reported gains: MMPareto +8.9 (Kinetics-Sounds) and +14.5 "
             "(CREMA-D), Gradient Blending +3.2 and +6.1.\n\n" + gains

@@ -4,7 +4,7 @@ import statistics
 
 import pytest
 
-from polymodal.bench.balance import accuracy_table, balance_gains, gains_table, lowest_table
+from polymodal.bench.balance import accuracy_table, balance_gains, gains_table, lowest_table, not_run_summary
 from polymodal.bench.report import write_reports
 
 HERE, THERE = {"cpu_kernels": "AVX512"}, {"cpu_kernels": "AVX2"}
@@ -77,3 +77,13 @@ def test_a_bench_report_has_the_balance_section_only_when_the_bench_balanced(tmp
     assert "<h2>Balanced learning</h2>" in (tmp_path / "balanced" / "report.html").read_text()
     write_reports(results({m: r for m, r in RUNS.items() if "+" not in m}), tmp_path / "plain")
     assert "Balanced learning" not in (tmp_path / "plain" / "results.md").read_text()
+
+
+def test_skipped_methods_are_listed_once_per_reason_with_their_own_fusion_named_generally():
+    skipped = {"tensor+ogm": "--balance ogm needs a decomposable fusion; 'tensor' does not. With it, use: agm.",
+               "low-rank+ogm": "--balance ogm needs a decomposable fusion; 'low-rank' does not. With it, use: agm.",
+               "tensor+agm": "out of memory for 'low-rank'."}  # another fusion's name stays
+    assert not_run_summary(skipped) == (
+        "tensor+ogm, low-rank+ogm: --balance ogm needs a decomposable fusion; the fusion does not. With it, use: agm; "
+        "tensor+agm: out of memory for 'low-rank'")
+    assert not_run_summary({}) == ""

@@ -32,6 +32,22 @@ def split_method(method: str) -> tuple[str, str]:
     return fusion, balance or "none"
 
 
+def not_run_summary(skipped: Mapping[str, str]) -> str:
+    """The methods a bench skipped, grouped by reason: ``"a, b: reason; c: other reason"``.
+
+    A reason that names its own method's fusion in quotes (``--balance ogm ... 'gated' does not``)
+    is read with "the fusion" in its place, so that one reason shared by several fusions is given once.
+
+    Args:
+        skipped: ``{method name: reason}``, a bench's ``results["skipped"]``.
+    """
+    by_reason: dict[str, list[str]] = {}
+    for method, reason in skipped.items():
+        general = reason.replace(f"'{split_method(method)[0]}'", "the fusion").rstrip(".")
+        by_reason.setdefault(general, []).append(method)
+    return "; ".join(f"{', '.join(methods)}: {reason}" for reason, methods in by_reason.items())
+
+
 def same_environment(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two runs' ``environment`` records (packages, platform, CPU kernels) agree."""
     return a.get("environment") == b.get("environment")
