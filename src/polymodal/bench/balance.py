@@ -155,7 +155,8 @@ def lowest_table(runs: Runs, seeds: list[int]) -> str:
 
 
 def gains_table(gains: Mapping[str, MethodGain]) -> str:
-    """A Markdown table of :func:`balance_gains`, one row per method; "" without methods."""
+    """A Markdown table of :func:`balance_gains`, one row per method (its range over the fusions, or the one
+    fusion it was compared on); "" without methods."""
     if not gains:
         return ""
     lines = ["| method | gain over joint training (points, mean over fusions) | range over fusions | pairs improved | "
@@ -164,7 +165,8 @@ def gains_table(gains: Mapping[str, MethodGain]) -> str:
         lo, hi = min(g.per_fusion.items(), key=lambda x: x[1]), max(g.per_fusion.items(), key=lambda x: x[1])
         fewer = f" ({g.pairs - g.pairs_across_environments} pairs)" if g.pairs_across_environments else ""
         cost, epoch_cost = (f"{x:.2f}x{fewer}" if x is not None else "–" for x in (g.time_ratio, g.time_per_epoch_ratio))
-        lines.append(f"| {b} | {g.gain:+.1f} | {lo[1]:+.1f} ({lo[0]}) to {hi[1]:+.1f} ({hi[0]}) | {g.improved}/{g.pairs} | "
+        spread = f"{lo[1]:+.1f} ({lo[0]}) to {hi[1]:+.1f} ({hi[0]})" if len(g.per_fusion) > 1 else f"{lo[0]} only"
+        lines.append(f"| {b} | {g.gain:+.1f} | {spread} | {g.improved}/{g.pairs} | "
                      f"{cost} | {epoch_cost} |")
     if any(g.pairs_across_environments for g in gains.values()):
         lines.append("\nA cost ratio in brackets comes from fewer pairs: the others' two runs were made in different "
