@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from polymodal.bench.balance import (MethodGain, accuracy_table, balance_gains, gains_table, lowest_table,
-                                     not_run_summary, split_method)
+                                     not_run_summary, probe_gains, probe_gains_summary, split_method)
 from polymodal.io import atomic_write_text, replace_section
 from polymodal.training.balance.choices import BALANCE_METHODS
 
@@ -44,7 +44,8 @@ def tables(results: dict) -> tuple[str, str, dict[str, MethodGain]]:
 def probe_table(results: dict) -> str:
     """The weaker modality's linear probe (the modality with the lowest unimodal baseline): per fusion
     and method, the test accuracy of a linear probe on its jointly trained encoder (mean over the
-    seeds; ``bench.summary``), beside the modality trained alone. "" without probes or baselines."""
+    seeds; ``bench.summary``), beside the modality trained alone, then the change per method paired
+    run by run (:func:`polymodal.bench.balance.probe_gains`). "" without probes or baselines."""
     alone = {m.split(":", 1)[1]: r["test_accuracy"] for m, r in results["methods"].items() if m.startswith("unimodal:")}
     probes = {split_method(m): r["imbalance"]["probe"] for m, r in results["methods"].items()
               if not m.startswith("unimodal:") and "imbalance" in r}
@@ -61,7 +62,8 @@ def probe_table(results: dict) -> str:
     for f in fusions:
         cells = [f"{probes[f, b][weaker]:.4f}" if (f, b) in probes else "–" for b in methods]
         lines.append(f"| {f} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    paired = probe_gains_summary(probe_gains(results["runs"], weaker), weaker)
+    return "\n".join(lines) + "\n" + (f"\n{paired}" if paired else "")
 
 
 def draw(gains: dict[str, MethodGain], dataset: str) -> Path:

@@ -4,7 +4,8 @@ import statistics
 
 import pytest
 
-from polymodal.bench.balance import accuracy_table, balance_gains, gains_table, lowest_table, not_run_summary
+from polymodal.bench.balance import (accuracy_table, balance_gains, gains_table, lowest_table, not_run_summary,
+                                     probe_gains, probe_gains_summary)
 from polymodal.bench.report import write_reports
 
 HERE, THERE = {"cpu_kernels": "AVX512"}, {"cpu_kernels": "AVX2"}
@@ -41,6 +42,28 @@ def test_gains_are_point_differences_per_pair_and_costs_median_ratios_within_one
     assert agm.per_fusion == pytest.approx({"late": -0.5}) and (agm.improved, agm.pairs) == (0, 2)
     assert agm.time_ratio == pytest.approx(0.75) and agm.time_per_epoch_ratio == pytest.approx(0.75)
     assert balance_gains({"tensor": RUNS["tensor"], "unimodal:a": RUNS["unimodal:a"]}) == {}
+
+
+def probed(accuracy, audio):
+    return {**run(accuracy), "imbalance": {"linear_probe_accuracy": {"image": 0.9, "audio": audio}}}
+
+
+def test_probe_gains_compare_each_run_with_joint_training_of_its_own_fusion_and_seed():
+    runs = {"tensor": {"0": probed(0.8, 0.50), "1": probed(0.8, 0.60)},
+            "tensor+pmr": {"0": probed(0.8, 0.55), "1": probed(0.8, 0.58)},   # +5, -2
+            "late": {"0": probed(0.8, 0.62)},
+            "late+pmr": {"0": probed(0.8, 0.63), "1": probed(0.8, 0.99)},    # +1; seed 1 has no joint run
+            "late+agm": {"0": run(0.8)},                                       # not probed: no pair
+            "early+agm": {"0": probed(0.8, 0.99)}}                             # no joint run of early
+    gains = probe_gains(runs, "audio")
+    assert list(gains) == ["pmr"]
+    pmr = gains["pmr"]
+    assert (pmr.lowest, pmr.highest) == (pytest.approx(-2.0), pytest.approx(5.0)) and (pmr.raised, pmr.pairs) == (2, 3)
+    assert probe_gains(runs, "image")["pmr"].pairs == 3 and probe_gains(runs, "image")["pmr"].raised == 0
+    assert probe_gains_summary(gains, "audio") == (
+        "Paired with joint training of the same fusion and seed, the pairs whose audio probe each method raised, "
+        "and the change in points (lowest to highest): pmr 2/3 (-2.0 to +5.0).\n")
+    assert probe_gains(RUNS, "audio") == {} and probe_gains_summary({}, "audio") == ""
 
 
 def test_the_tables_show_each_cell_the_seeds_behind_it_and_the_pairs_behind_a_cost():

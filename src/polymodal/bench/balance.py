@@ -63,6 +63,21 @@ def by_fusion_and_method(runs: Runs) -> dict[tuple[str, str], Mapping[str, Mappi
     return {split_method(m): by_seed for m, by_seed in runs.items() if not m.startswith("unimodal:")}
 
 
+def _paired_runs(runs: Runs) -> dict[str, dict[str, tuple[Mapping[str, Any], Mapping[str, Any], list[str]]]]:
+    """``{method: {fusion: (its runs by seed, joint training's runs by seed, the seeds both have)}}``
+    for every balancing method other than ``none``, in the order of ``BALANCE_METHODS``; a fusion
+    without a joint-training run of a common seed is left out, and so is a method left with none."""
+    cell = by_fusion_and_method(runs)
+    paired: dict[str, dict[str, tuple[Mapping[str, Any], Mapping[str, Any], list[str]]]] = {}
+    for b in BALANCE_METHODS:
+        for (f, method), by_seed in cell.items():
+            base = cell.get((f, "none"))
+            seeds = [s for s in by_seed if s in base] if b != "none" and method == b and base else []
+            if seeds:
+                paired.setdefault(b, {})[f] = (by_seed, base, seeds)
+    return paired
+
+
 @dataclass(frozen=True)
 class MethodGain:
     """One balancing method against joint training (see the module's docstring).
@@ -89,16 +104,10 @@ class MethodGain:
 def balance_gains(runs: Runs) -> dict[str, MethodGain]:
     """``{method: MethodGain}`` for every balancing method with a joint-training run of the same
     fusion and seed, in the order of ``BALANCE_METHODS``; ``{}`` for a bench without balancing."""
-    cell = by_fusion_and_method(runs)
-    methods = [b for b in BALANCE_METHODS if b != "none" and any(method == b for _, method in cell)]
     gains = {}
-    for b in methods:
+    for b, paired in _paired_runs(runs).items():
         per_fusion, improved, pairs, ratios, epoch_ratios, apart = {}, 0, 0, [], [], 0
-        for (f, method), by_seed in cell.items():
-            base = cell.get((f, "none"))
-            seeds = [s for s in by_seed if base and s in base] if method == b else []
-            if not seeds:
-                continue
+        for f, (by_seed, base, seeds) in paired.items():
             diffs = [100 * (by_seed[s]["test_accuracy"] - base[s]["test_accuracy"]) for s in seeds]
             per_fusion[f] = statistics.mean(diffs)
             improved += sum(d > 0 for d in diffs)
@@ -107,11 +116,57 @@ def balance_gains(runs: Runs) -> dict[str, MethodGain]:
             ratios += [by_seed[s]["train_time_s"] / base[s]["train_time_s"] for s in timed]
             epoch_ratios += [time_per_epoch(by_seed[s]) / time_per_epoch(base[s]) for s in timed]
             apart += len(seeds) - len(timed)
-        if per_fusion:
-            gains[b] = MethodGain(statistics.mean(per_fusion.values()), per_fusion, improved, pairs,
-                                  statistics.median(ratios) if ratios else None,
-                                  statistics.median(epoch_ratios) if epoch_ratios else None, apart)
+        gains[b] = MethodGain(statistics.mean(per_fusion.values()), per_fusion, improved, pairs,
+                              statistics.median(ratios) if ratios else None,
+                              statistics.median(epoch_ratios) if epoch_ratios else None, apart)
     return gains
+
+
+@dataclass(frozen=True)
+class ProbeGain:
+    """What one balancing method does to a modality's encoder: the change of the linear probe on it
+    (``imbalance.linear_probe_accuracy``), pair by pair against joint training of the same fusion
+    and seed, in accuracy points.
+
+    Attributes:
+        lowest: the smallest change over the pairs.
+        highest: the largest.
+        raised: pairs whose probe the method raised.
+        pairs: pairs compared (both runs probed the modality).
+    """
+
+    lowest: float
+    highest: float
+    raised: int
+    pairs: int
+
+
+def probe_gains(runs: Runs, modality: str) -> dict[str, ProbeGain]:
+    """``{method: ProbeGain}`` of ``modality``'s probe for every balancing method with a pair of
+    probed runs (the method's and joint training's, same fusion and seed), in the order of
+    ``BALANCE_METHODS``. Paired, not means over fusions: a method's seeds and joint training's need not
+    be the same set while a bench is under way."""
+
+    def probe(run: Mapping[str, Any]) -> float | None:
+        return run.get("imbalance", {}).get("linear_probe_accuracy", {}).get(modality)
+
+    gains = {}
+    for b, paired in _paired_runs(runs).items():
+        diffs = [100 * (probe(by_seed[s]) - probe(base[s])) for by_seed, base, seeds in paired.values()
+                 for s in seeds if probe(by_seed[s]) is not None and probe(base[s]) is not None]
+        if diffs:
+            gains[b] = ProbeGain(min(diffs), max(diffs), sum(d > 0 for d in diffs), len(diffs))
+    return gains
+
+
+def probe_gains_summary(gains: Mapping[str, ProbeGain], modality: str) -> str:
+    """One sentence of :func:`probe_gains`: per method, the pairs whose ``modality`` probe it raised and
+    the range of the change; "" without pairs."""
+    if not gains:
+        return ""
+    parts = [f"{b} {g.raised}/{g.pairs} ({g.lowest:+.1f} to {g.highest:+.1f})" for b, g in gains.items()]
+    return (f"Paired with joint training of the same fusion and seed, the pairs whose {modality} probe each method "
+            f"raised, and the change in points (lowest to highest): {'; '.join(parts)}.\n")
 
 
 def _grid(runs: Runs, seeds: list[int], summary: Callable[[list[float]], str]) -> str:
