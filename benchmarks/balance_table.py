@@ -11,7 +11,8 @@ seeds) and the lowest over the seeds, then per method the gain over joint traini
 to, and the range), the share of (fusion, seed) pairs it improves, and its cost as the median
 ratio of its training time to joint training's (same fusion and seed), and per epoch (early stopping
 ends the two runs after different numbers of epochs), in the form BalanceBenchmark (GeWu-Lab, 2025)
-reports gains; last, the weaker modality's linear probe per fusion and method, and a figure of the gains
+reports gains; last, the weaker modality's linear probe per fusion and method and its change per method paired
+with joint training, and a figure of the gains
 (``docs/figures/balance-DATASET.png``).
 A bench kept across sessions (``benchmarks/keep_bench.py``) may hold a method's run and joint
 training's from different machines: such a pair counts in the gains, not in the cost ratio, which

@@ -11,7 +11,8 @@ as BalanceBenchmark (GeWu-Lab, 2025) reports gains over its joint-training basel
 the number of (fusion, seed) pairs that ``M`` improves, and its cost as the median over the pairs
 of ``time(f+M, s) / time(f, s)``, per run and per epoch (early stopping ends the two runs after
 different numbers of epochs). Times compare only between runs made in one environment (their
-``environment`` records agree); other pairs count in the gains only.
+``environment`` records agree); other pairs count in the gains only. What a method does to one
+modality's encoder is paired the same way: the change of the linear probe on it (:func:`probe_gains`).
 """
 
 from __future__ import annotations
