@@ -64,6 +64,8 @@ def test_probe_gains_compare_each_run_with_joint_training_of_its_own_fusion_and_
         "Paired with joint training of the same fusion and seed, the pairs whose audio probe each method raised, "
         "and the change in points (lowest to highest): pmr 2/3 (-2.0 to +5.0).\n")
     assert probe_gains(RUNS, "audio") == {} and probe_gains_summary({}, "audio") == ""
+    with pytest.raises(ValueError, match=r"modality='text' has no linear probe.*\['audio', 'image'\]"):
+        probe_gains(runs, "text")
 
 
 def test_the_tables_show_each_cell_the_seeds_behind_it_and_the_pairs_behind_a_cost():

@@ -146,11 +146,21 @@ def probe_gains(runs: Runs, modality: str) -> dict[str, ProbeGain]:
     """``{method: ProbeGain}`` of ``modality``'s probe for every balancing method with a pair of
     probed runs (the method's and joint training's, same fusion and seed), in the order of
     ``BALANCE_METHODS``. Paired, not means over fusions: a method's seeds and joint training's need not
-    be the same set while a bench is under way."""
+    be the same set while a bench is under way; ``{}`` for runs without probes.
+
+    Raises:
+        ValueError: the runs probe other modalities, not ``modality``.
+    """
+
+    def probes(run: Mapping[str, Any]) -> Mapping[str, float]:
+        return run.get("imbalance", {}).get("linear_probe_accuracy", {})
 
     def probe(run: Mapping[str, Any]) -> float | None:
-        return run.get("imbalance", {}).get("linear_probe_accuracy", {}).get(modality)
+        return probes(run).get(modality)
 
+    probed = {m for by_seed in runs.values() for run in by_seed.values() for m in probes(run)}
+    if probed and modality not in probed:
+        raise ValueError(f"modality={modality!r} has no linear probe in these runs; pass one of {sorted(probed)}")
     gains = {}
     for b, paired in _paired_runs(runs).items():
         diffs = [100 * (probe(by_seed[s]) - probe(base[s])) for by_seed, base, seeds in paired.values()
