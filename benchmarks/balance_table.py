@@ -8,7 +8,7 @@ Reads the bench's ``results.json`` (methods ``FUSION`` for joint training, ``FUS
 otherwise; :func:`polymodal.bench.runner.bench_methods`) and writes, between the
 ``<!-- balance:DATASET -->`` markers: test accuracy per fusion and method (mean ± s.d. over the
 seeds) and the lowest over the seeds, then per method the gain over joint training in points (mean over the fusions it applies
-to, and the range), the share of (fusion, seed) pairs it improves, and its cost as the median
+to, and the range), the share of (fusion, seed) pairs it improves and the range of their differences, and its cost as the median
 ratio of its training time to joint training's (same fusion and seed), and per epoch (early stopping
 ends the two runs after different numbers of epochs), in the form BalanceBenchmark (GeWu-Lab, 2025)
 reports gains; last, the weaker modality's linear probe per fusion and method and its change per method paired

@@ -34,12 +34,14 @@ def test_gains_are_point_differences_per_pair_and_costs_median_ratios_within_one
     assert pmr.per_fusion == pytest.approx({"tensor": 1.0, "late": 5.0})
     assert pmr.gain == pytest.approx(3.0)
     assert (pmr.improved, pmr.pairs, pmr.pairs_across_environments) == (3, 4, 1)
+    assert (pmr.lowest, pmr.highest) == (pytest.approx(-1.0), pytest.approx(5.0))  # tensor seed 1; late, either seed
     # ratios of the three pairs made in one environment: 150/100, 100/200, 400/100
     assert pmr.time_ratio == pytest.approx(statistics.median([1.5, 0.5, 4.0]))
     # per epoch: (150/10)/(100/10), (100/5)/(200/20), (400/10)/(100/10)
     assert pmr.time_per_epoch_ratio == pytest.approx(statistics.median([1.5, 2.0, 4.0]))
     agm = gains["agm"]
     assert agm.per_fusion == pytest.approx({"late": -0.5}) and (agm.improved, agm.pairs) == (0, 2)
+    assert (agm.lowest, agm.highest) == (pytest.approx(-1.0), pytest.approx(0.0))
     assert agm.time_ratio == pytest.approx(0.75) and agm.time_per_epoch_ratio == pytest.approx(0.75)
     assert balance_gains({"tensor": RUNS["tensor"], "unimodal:a": RUNS["unimodal:a"]}) == {}
 
@@ -82,8 +84,8 @@ def test_the_tables_show_each_cell_the_seeds_behind_it_and_the_pairs_behind_a_co
     assert "| early | – | 0.9900 (1) | – |" in lowest
     assert lowest_table(RUNS, [0]) == "" and lowest_table({"tensor": RUNS["tensor"]}, [0, 1]) == ""
     gains = gains_table(balance_gains(RUNS))
-    assert "| pmr | +3.0 | +1.0 (tensor) to +5.0 (late) | 3/4 | 1.50x (3 pairs) | 2.00x (3 pairs) |" in gains
-    assert "| agm | -0.5 | late only | 0/2 | 0.75x | 0.75x |" in gains
+    assert "| pmr | +3.0 | +1.0 (tensor) to +5.0 (late) | 3/4 | -1.0 to +5.0 | 1.50x (3 pairs) | 2.00x (3 pairs) |" in gains
+    assert "| agm | -0.5 | late only | 0/2 | -1.0 to +0.0 | 0.75x | 0.75x |" in gains
     assert gains_table({}) == ""
 
 

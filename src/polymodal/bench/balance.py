@@ -8,7 +8,8 @@ against joint training of the same fusion and seed:
     gain(M)    = mean_f gain(M, f)
 
 as BalanceBenchmark (GeWu-Lab, 2025) reports gains over its joint-training baseline; beside it
-the number of (fusion, seed) pairs that ``M`` improves, and its cost as the median over the pairs
+the number of (fusion, seed) pairs that ``M`` improves, the lowest and highest single-pair
+difference (a mean gain near 0 may hide large swings either way), and its cost as the median over the pairs
 of ``time(f+M, s) / time(f, s)``, per run and per epoch (early stopping ends the two runs after
 different numbers of epochs). Times compare only between runs made in one environment (their
 ``environment`` records agree); other pairs count in the gains only. What a method does to one
@@ -88,6 +89,8 @@ class MethodGain:
         per_fusion: ``{fusion: mean gain over its seeds}``.
         improved: (fusion, seed) pairs whose accuracy the method raised.
         pairs: (fusion, seed) pairs compared.
+        lowest: the smallest single-pair difference, in points (how far one run can fall).
+        highest: the largest (how far one run can gain), beside ``gain``, a mean.
         time_ratio: median of the pairs' training-time ratios (``None``: no pair in one environment).
         time_per_epoch_ratio: the same per epoch.
         pairs_across_environments: pairs left out of the ratios.
@@ -97,6 +100,8 @@ class MethodGain:
     per_fusion: dict[str, float]
     improved: int
     pairs: int
+    lowest: float
+    highest: float
     time_ratio: float | None
     time_per_epoch_ratio: float | None
     pairs_across_environments: int
@@ -107,17 +112,17 @@ def balance_gains(runs: Runs) -> dict[str, MethodGain]:
     fusion and seed, in the order of ``BALANCE_METHODS``; ``{}`` for a bench without balancing."""
     gains = {}
     for b, paired in _paired_runs(runs).items():
-        per_fusion, improved, pairs, ratios, epoch_ratios, apart = {}, 0, 0, [], [], 0
+        per_fusion, every, ratios, epoch_ratios, apart = {}, [], [], [], 0
         for f, (by_seed, base, seeds) in paired.items():
             diffs = [100 * (by_seed[s]["test_accuracy"] - base[s]["test_accuracy"]) for s in seeds]
             per_fusion[f] = statistics.mean(diffs)
-            improved += sum(d > 0 for d in diffs)
-            pairs += len(diffs)
+            every += diffs
             timed = [s for s in seeds if same_environment(by_seed[s], base[s])]
             ratios += [by_seed[s]["train_time_s"] / base[s]["train_time_s"] for s in timed]
             epoch_ratios += [time_per_epoch(by_seed[s]) / time_per_epoch(base[s]) for s in timed]
             apart += len(seeds) - len(timed)
-        gains[b] = MethodGain(statistics.mean(per_fusion.values()), per_fusion, improved, pairs,
+        gains[b] = MethodGain(statistics.mean(per_fusion.values()), per_fusion, sum(d > 0 for d in every), len(every),
+                              min(every), max(every),
                               statistics.median(ratios) if ratios else None,
                               statistics.median(epoch_ratios) if epoch_ratios else None, apart)
     return gains
@@ -222,17 +227,18 @@ def lowest_table(runs: Runs, seeds: list[int]) -> str:
 
 def gains_table(gains: Mapping[str, MethodGain]) -> str:
     """A Markdown table of :func:`balance_gains`, one row per method (its range over the fusions, or the one
-    fusion it was compared on); "" without methods."""
+    fusion it was compared on, and the range of its single-pair differences); "" without methods."""
     if not gains:
         return ""
     lines = ["| method | gain over joint training (points, mean over fusions) | range over fusions | pairs improved | "
-             "time / joint training (median) | time per epoch / joint training (median) |", "|---|---:|---|---:|---:|---:|"]
+             "one pair, lowest to highest (points) | time / joint training (median) | "
+             "time per epoch / joint training (median) |", "|---|---:|---|---:|---|---:|---:|"]
     for b, g in gains.items():
         lo, hi = min(g.per_fusion.items(), key=lambda x: x[1]), max(g.per_fusion.items(), key=lambda x: x[1])
         fewer = f" ({g.pairs - g.pairs_across_environments} pairs)" if g.pairs_across_environments else ""
         cost, epoch_cost = (f"{x:.2f}x{fewer}" if x is not None else "–" for x in (g.time_ratio, g.time_per_epoch_ratio))
         spread = f"{lo[1]:+.1f} ({lo[0]}) to {hi[1]:+.1f} ({hi[0]})" if len(g.per_fusion) > 1 else f"{lo[0]} only"
-        lines.append(f"| {b} | {g.gain:+.1f} | {spread} | {g.improved}/{g.pairs} | "
+        lines.append(f"| {b} | {g.gain:+.1f} | {spread} | {g.improved}/{g.pairs} | {g.lowest:+.1f} to {g.highest:+.1f} | "
                      f"{cost} | {epoch_cost} |")
     if any(g.pairs_across_environments for g in gains.values()):
         lines.append("\nA cost ratio in brackets comes from fewer pairs: the others' two runs were made in different "
