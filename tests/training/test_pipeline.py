@@ -41,6 +41,15 @@ def test_a_result_records_the_versions_it_was_computed_with(trained):
     assert env["cpu_kernels"] in {"DEFAULT", "VSX", "Z VECTOR", "NO AVX", "AVX2", "AVX512", "SVE256", "SVE"}
 
 
+def test_a_result_records_the_machine_and_boot_it_was_timed_on(trained):
+    from pathlib import Path
+
+    host = json.loads((trained[0] / "result.json").read_text())["host"]
+    assert set(host) == {"cpu", "boot"}
+    boot_id = Path("/proc/sys/kernel/random/boot_id")
+    assert host["boot"] == (boot_id.read_text().strip() if boot_id.is_file() else None)
+
+
 def test_reloaded_checkpoint_gives_identical_predictions(trained, digits):
     run, result = trained
     model = load_model(run / "checkpoints" / "best.ckpt")

@@ -11,8 +11,9 @@ as BalanceBenchmark (GeWu-Lab, 2025) reports gains over its joint-training basel
 the number of (fusion, seed) pairs that ``M`` improves, the lowest and highest single-pair
 difference (a mean gain near 0 may hide large swings either way), and its cost as the median over the pairs
 of ``time(f+M, s) / time(f, s)``, per run and per epoch (early stopping ends the two runs after
-different numbers of epochs). Times compare only between runs made in one environment (their
-``environment`` records agree); other pairs count in the gains only. What a method does to one
+different numbers of epochs). Times compare only between runs made in one environment and, where
+both recorded it, on one machine between two restarts (:func:`comparable_times`); other pairs count in
+the gains only. What a method does to one
 modality's encoder is paired the same way: the change of the linear probe on it (:func:`probe_gains`).
 """
 
@@ -50,9 +51,13 @@ def not_run_summary(skipped: Mapping[str, str]) -> str:
     return "; ".join(f"{', '.join(methods)}: {reason}" for reason, methods in by_reason.items())
 
 
-def same_environment(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Whether two runs' ``environment`` records (packages, platform, CPU kernels) agree."""
-    return a.get("environment") == b.get("environment")
+def comparable_times(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two runs' training times compare: their ``environment`` records (packages, platform,
+    CPU kernels) agree, and so do their ``host`` records (:func:`polymodal.environment.host`: one
+    machine, one boot) where both runs have one (runs made before results recorded the host compare
+    by their environment alone)."""
+    hosts = a.get("host"), b.get("host")
+    return a.get("environment") == b.get("environment") and (None in hosts or hosts[0] == hosts[1])
 
 
 def time_per_epoch(run: Mapping[str, Any]) -> float:
@@ -91,9 +96,9 @@ class MethodGain:
         pairs: (fusion, seed) pairs compared.
         lowest: the smallest single-pair difference, in points (how far one run can fall).
         highest: the largest (how far one run can gain), beside ``gain``, a mean.
-        time_ratio: median of the pairs' training-time ratios (``None``: no pair in one environment).
+        time_ratio: median of the pairs' training-time ratios (``None``: no pair whose times compare).
         time_per_epoch_ratio: the same per epoch.
-        pairs_across_environments: pairs left out of the ratios.
+        pairs_across_environments: pairs left out of the ratios (:func:`comparable_times`).
     """
 
     gain: float
@@ -117,7 +122,7 @@ def balance_gains(runs: Runs) -> dict[str, MethodGain]:
             diffs = [100 * (by_seed[s]["test_accuracy"] - base[s]["test_accuracy"]) for s in seeds]
             per_fusion[f] = statistics.mean(diffs)
             every += diffs
-            timed = [s for s in seeds if same_environment(by_seed[s], base[s])]
+            timed = [s for s in seeds if comparable_times(by_seed[s], base[s])]
             ratios += [by_seed[s]["train_time_s"] / base[s]["train_time_s"] for s in timed]
             epoch_ratios += [time_per_epoch(by_seed[s]) / time_per_epoch(base[s]) for s in timed]
             apart += len(seeds) - len(timed)
@@ -242,5 +247,6 @@ def gains_table(gains: Mapping[str, MethodGain]) -> str:
                      f"{cost} | {epoch_cost} |")
     if any(g.pairs_across_environments for g in gains.values()):
         lines.append("\nA cost ratio in brackets comes from fewer pairs: the others' two runs were made in different "
-                     "environments (their `environment` records differ), whose times do not compare.")
+                     "environments or on different machines (their `environment` or `host` records differ), whose times "
+                     "do not compare.")
     return "\n".join(lines) + "\n"

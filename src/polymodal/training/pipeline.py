@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 
 from polymodal.data.dataset import MultimodalDataset
 from polymodal.data.loader import batch_loader, loader_generators
-from polymodal.environment import environment
+from polymodal.environment import environment, host
 from polymodal.errors import ConfigError
 from polymodal.io import atomic_write, atomic_write_json
 from polymodal.layout import RESULT_FILE, RunLayout  # noqa: F401 (RESULT_FILE: for callers)
@@ -285,6 +285,7 @@ def fit(
         "world_size": trainer.world_size,
         "threads": torch.get_num_threads(),  # float sums (last bits) can depend on it: polymodal.threads
         "environment": environment(device),  # so can the versions of the numeric libraries
+        "host": host(),  # which machine and boot train_time_s was measured on
         "checkpoint": str(Path(run.best_path)) if run.best_path else None,
         "model_config": model_config.to_dict(),
         "train_config": asdict(train_config),
