@@ -16,8 +16,8 @@ with joint training, and a figure of the gains
 (``docs/figures/balance-DATASET.png``).
 A bench kept across sessions (``benchmarks/keep_bench.py``) may hold a method's run and joint
 training's from different machines: such a pair counts in the gains, not in the cost ratio, which
-compares times only where the two runs' ``environment`` records agree and, where both have one, their
-``host`` records (one machine, one boot; :func:`polymodal.bench.balance.comparable_times`).
+compares times only where the two runs' ``environment`` records agree and so do their ``host``
+records (one machine, one boot; :func:`polymodal.bench.balance.comparable_times`).
 """
 
 from __future__ import annotations

@@ -46,14 +46,16 @@ def test_gains_are_point_differences_per_pair_and_costs_median_ratios_within_one
     assert balance_gains({"tensor": RUNS["tensor"], "unimodal:a": RUNS["unimodal:a"]}) == {}
 
 
-def test_times_compare_only_within_one_machine_and_boot_where_both_runs_recorded_theirs():
+def test_times_compare_only_within_one_machine_and_boot():
     one, other = {"cpu": "EPYC", "boot": "a"}, {"cpu": "EPYC", "boot": "b"}
-    runs = {"late": {"0": {**run(0.8, 100), "host": one}, "1": {**run(0.8, 100), "host": one}, "2": run(0.8, 100)},
+    runs = {"late": {"0": {**run(0.8, 100), "host": one}, "1": {**run(0.8, 100), "host": one},
+                     "2": run(0.8, 100), "3": run(0.8, 100)},
             "late+pmr": {"0": {**run(0.8, 200), "host": one},     # same boot: 2.0x
                          "1": {**run(0.8, 900), "host": other},   # another boot: left out of the ratio
-                         "2": {**run(0.8, 300), "host": other}}}  # joint run made before hosts were recorded: 3.0x
+                         "2": {**run(0.8, 700), "host": other},   # joint run's host unknown: left out
+                         "3": run(0.8, 300)}}                     # neither recorded (older runs): 3.0x
     pmr = balance_gains(runs)["pmr"]
-    assert (pmr.pairs, pmr.pairs_across_environments) == (3, 1)
+    assert (pmr.pairs, pmr.pairs_across_environments) == (4, 2)
     assert pmr.time_ratio == pytest.approx(statistics.median([2.0, 3.0]))
 
 

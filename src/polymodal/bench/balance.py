@@ -11,9 +11,8 @@ as BalanceBenchmark (GeWu-Lab, 2025) reports gains over its joint-training basel
 the number of (fusion, seed) pairs that ``M`` improves, the lowest and highest single-pair
 difference (a mean gain near 0 may hide large swings either way), and its cost as the median over the pairs
 of ``time(f+M, s) / time(f, s)``, per run and per epoch (early stopping ends the two runs after
-different numbers of epochs). Times compare only between runs made in one environment and, where
-both recorded it, on one machine between two restarts (:func:`comparable_times`); other pairs count in
-the gains only. What a method does to one
+different numbers of epochs). Times compare only between runs made in one environment and on one
+machine between two restarts (:func:`comparable_times`); other pairs count in the gains only. What a method does to one
 modality's encoder is paired the same way: the change of the linear probe on it (:func:`probe_gains`).
 """
 
@@ -54,10 +53,9 @@ def not_run_summary(skipped: Mapping[str, str]) -> str:
 def comparable_times(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two runs' training times compare: their ``environment`` records (packages, platform,
     CPU kernels) agree, and so do their ``host`` records (:func:`polymodal.environment.host`: one
-    machine, one boot) where both runs have one (runs made before results recorded the host compare
-    by their environment alone)."""
-    hosts = a.get("host"), b.get("host")
-    return a.get("environment") == b.get("environment") and (None in hosts or hosts[0] == hosts[1])
+    machine, one boot). Two runs made before results recorded the host compare by their environment
+    alone; such a run and one that records its host do not (where the first ran is unknown)."""
+    return a.get("environment") == b.get("environment") and a.get("host") == b.get("host")
 
 
 def time_per_epoch(run: Mapping[str, Any]) -> float:
