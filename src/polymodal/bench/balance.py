@@ -96,7 +96,7 @@ class MethodGain:
         highest: the largest (how far one run can gain), beside ``gain``, a mean.
         time_ratio: median of the pairs' training-time ratios (``None``: no pair whose times compare).
         time_per_epoch_ratio: the same per epoch.
-        pairs_across_environments: pairs left out of the ratios (:func:`comparable_times`).
+        pairs_not_timed: pairs left out of the ratios, their times not comparable (:func:`comparable_times`).
     """
 
     gain: float
@@ -107,7 +107,7 @@ class MethodGain:
     highest: float
     time_ratio: float | None
     time_per_epoch_ratio: float | None
-    pairs_across_environments: int
+    pairs_not_timed: int
 
 
 def balance_gains(runs: Runs) -> dict[str, MethodGain]:
@@ -238,12 +238,12 @@ def gains_table(gains: Mapping[str, MethodGain]) -> str:
              "time per epoch / joint training (median) |", "|---|---:|---|---:|---|---:|---:|"]
     for b, g in gains.items():
         lo, hi = min(g.per_fusion.items(), key=lambda x: x[1]), max(g.per_fusion.items(), key=lambda x: x[1])
-        fewer = f" ({g.pairs - g.pairs_across_environments} pairs)" if g.pairs_across_environments else ""
+        fewer = f" ({g.pairs - g.pairs_not_timed} pairs)" if g.pairs_not_timed else ""
         cost, epoch_cost = (f"{x:.2f}x{fewer}" if x is not None else "–" for x in (g.time_ratio, g.time_per_epoch_ratio))
         spread = f"{lo[1]:+.1f} ({lo[0]}) to {hi[1]:+.1f} ({hi[0]})" if len(g.per_fusion) > 1 else f"{lo[0]} only"
         lines.append(f"| {b} | {g.gain:+.1f} | {spread} | {g.improved}/{g.pairs} | {g.lowest:+.1f} to {g.highest:+.1f} | "
                      f"{cost} | {epoch_cost} |")
-    if any(g.pairs_across_environments for g in gains.values()):
+    if any(g.pairs_not_timed for g in gains.values()):
         lines.append("\nA cost ratio in brackets comes from fewer pairs: the others' two runs were made in different "
                      "environments or on different machines (their `environment` or `host` records differ), whose times "
                      "do not compare.")
