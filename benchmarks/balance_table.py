@@ -98,9 +98,10 @@ def draw(gains: dict[str, MethodGain], dataset: str) -> Path:
         if cost is None:
             continue
         values = list(g.per_fusion.values())
-        right.errorbar(cost, g.gain, yerr=[[g.gain - min(values)], [max(values) - g.gain]], fmt="o", capsize=3)
-        right.annotate(b, (cost, g.gain), textcoords="offset points", xytext=(5, 3), fontsize=8)
+        right.errorbar(cost, g.gain, yerr=[[g.gain - min(values)], [max(values) - g.gain]], fmt="o", capsize=3,
+                       label=b)  # a legend, not labels at the points: methods of one cost overlap
     right.axhline(0, color="grey", lw=0.8)
+    right.legend(fontsize=8, loc="best")
     right.set_xlabel("time per epoch / joint training (median)")
     right.set_ylabel("gain over joint training (points)")
     right.set_title("gain against cost (bar: range over fusions)")
