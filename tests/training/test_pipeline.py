@@ -48,6 +48,11 @@ def test_a_result_records_the_machine_and_boot_it_was_timed_on(trained):
     assert set(host) == {"cpu", "boot"}
     boot_id = Path("/proc/sys/kernel/random/boot_id")
     assert host["boot"] == (boot_id.read_text().strip() if boot_id.is_file() else None)
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.is_file() else [])
+              if line.startswith("model name")]
+    if models:  # Linux on x86: the processor's model name as the kernel reports it
+        assert host["cpu"] == models[0]
 
 
 def test_reloaded_checkpoint_gives_identical_predictions(trained, digits):
