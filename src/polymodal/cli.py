@@ -338,7 +338,7 @@ def train(
         from polymodal.models.build import ModelConfig
         from polymodal.options import scoped_model_options, scoped_train_settings
         from polymodal.robustness.corrupt import augment_of_subset
-        from polymodal.training.recipes import apply_recipe, fusion_train_for, recipe_for
+        from polymodal.training.recipes import apply_recipe, fusion_train_for, fusion_train_under_balance, recipe_for
         from polymodal.training.pipeline import fit
 
     model_entry(fusion, "--fusion")
@@ -349,7 +349,10 @@ def train(
     found, rest = _settings(flags, option, config_file, _model_targets())
     per_model, scoped_train = scoped_train_settings(scoped_model_options(rest, [fusion], single=fusion), _model_targets()["train"])
     recipe_name = recipe_for(dataset, recipe)
-    own = {**fusion_train_for(recipe_name, found["train"], [fusion]).get(fusion, {}), **scoped_train.get(fusion, {})}
+    # the recipe's own settings of the fusion, less the modality dropout a balancing method replaces
+    recipes_own = fusion_train_under_balance(fusion_train_for(recipe_name, found["train"], [fusion]).get(fusion, {}),
+                                             found["train"].get("balance", "none"))
+    own = {**recipes_own, **scoped_train.get(fusion, {})}
     found["train"], found["model"], per_model = apply_recipe(recipe_name, found["train"], found["model"], per_model, [fusion])
     found["train"] = {**found["train"], **own}  # the fusion's own, under the flags given
     fusion_options = per_model.get(fusion, {})

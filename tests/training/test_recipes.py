@@ -12,7 +12,8 @@ from polymodal.catalog import build_model
 from polymodal.errors import ConfigError
 from polymodal.models.build import ModelConfig
 from polymodal.training.config import TrainConfig
-from polymodal.training.recipes import RECIPES, Recipe, apply_recipe, describe_recipe, fusion_train_for, get_recipe, settings_for
+from polymodal.training.recipes import (RECIPES, Recipe, apply_recipe, describe_recipe, fusion_train_for,
+                                        fusion_train_under_balance, get_recipe, settings_for)
 
 
 def test_given_settings_win_and_other_fusions_options_are_left_out():
@@ -159,6 +160,22 @@ def test_a_fusions_own_training_settings_apply_to_it_alone_and_given_settings_wi
     assert fusion_train_for(None, {}, ["low-rank"]) == {}
 
 
+def digits_bench(out, recipe, *args):
+    """``polymodal bench --dataset digits --recipe RECIPE ARGS``'s results.json."""
+    from typer.testing import CliRunner
+
+    from polymodal import cli
+
+    run = CliRunner().invoke(cli.app, ["bench", "--dataset", "digits", "--recipe", recipe, "--out", str(out), *args])
+    assert run.exit_code == 0, run.output
+    return json.loads((out / "results.json").read_text())
+
+
+def trained_with(results, field):
+    """``{method: the TrainConfig field its seed-0 run trained with}`` of a bench's results."""
+    return {m: r["0"]["train_config"][field] for m, r in results["runs"].items()}
+
+
 def test_train_and_bench_give_a_fusion_its_own_settings(half_rate_low_rank, digits, tmp_path):
     from typer.testing import CliRunner
 
@@ -171,12 +188,81 @@ def test_train_and_bench_give_a_fusion_its_own_settings(half_rate_low_rank, digi
     result = json.loads((out / "result.json").read_text())
     assert result["train_config"]["lr"] == 0.05 and result["train_config"]["optimizer"] == "sgd"
     assert result["recipe"].startswith(half_rate_low_rank) and "lr=" not in result["recipe"]
-    bench = tmp_path / "bench"
-    run = CliRunner().invoke(cli.app, ["bench", "--dataset", "digits", "--fusions", "low-rank,late", "--epochs", "1",
-                                       "--recipe", half_rate_low_rank, "--out", str(bench)])
-    assert run.exit_code == 0, run.output
-    results = json.loads((bench / "results.json").read_text())
-    lrs = {m: r["0"]["train_config"]["lr"] for m, r in results["runs"].items()}
-    assert lrs == {"unimodal:top": 0.1, "unimodal:bottom": 0.1, "low-rank": 0.05, "late": 0.1}
+    results = digits_bench(tmp_path / "bench", half_rate_low_rank, "--fusions", "low-rank,late", "--epochs", "1")
+    assert trained_with(results, "lr") == {"unimodal:top": 0.1, "unimodal:bottom": 0.1, "low-rank": 0.05, "late": 0.1}
     assert results["settings"]["fusion_train"] == {"low-rank": {"lr": 0.05, "grad_clip": 8.0}}
     assert results["runs"]["low-rank"]["0"]["train_config"]["grad_clip"] == 8.0
+
+
+def test_a_balancing_method_replaces_a_fusions_own_modality_dropout():
+    own = {"optimizer": "adamw", "modality_dropout": 0.5, "patience": 30}
+    assert fusion_train_under_balance(own, "none") == own
+    for method in ("gblend", "agm", "pmr", "mmpareto", "warmstart"):
+        assert fusion_train_under_balance(own, method) == {"optimizer": "adamw", "patience": 30}
+    # AV-MNIST's recipe gives raw fusion its dropout, which TrainConfig refuses beside a method
+    raw = settings_for("avmnist", ["raw", "late"]).fusion_train["raw"]
+    assert raw["modality_dropout"] == 0.5 and raw["patience"] == 30
+    with pytest.raises(ConfigError, match="--balance pmr and --modality-dropout 0.5"):
+        TrainConfig(**raw, balance="pmr")
+    assert TrainConfig(**fusion_train_under_balance(raw, "pmr"), balance="pmr").modality_dropout == 0.0
+    # and so do the settings a script builds in Python
+    settings = settings_for("avmnist", ["raw"])
+    assert settings.train_config("raw").modality_dropout == 0.5
+    assert settings.train_config("raw", balance="agm").modality_dropout == 0.0
+    assert settings.train_config("raw", balance="agm").patience == 30
+
+
+@pytest.fixture
+def late_with_modality_dropout(monkeypatch):
+    """A recipe that gives late fusion modality dropout of its own, as AV-MNIST's gives raw fusion."""
+    from polymodal.training import recipes
+
+    recipe = Recipe("late-dropout", train={"epochs": 1}, fusion_train={"late": {"modality_dropout": 0.5}})
+    monkeypatch.setitem(recipes.RECIPES, recipe.name, recipe)
+    return recipe.name
+
+
+def test_train_and_bench_let_a_balancing_method_replace_a_recipes_modality_dropout(late_with_modality_dropout,
+                                                                                     digits, tmp_path):
+    from typer.testing import CliRunner
+
+    from polymodal import cli
+
+    def train(*extra):
+        out = tmp_path / "-".join(["train", *extra])
+        run = CliRunner().invoke(cli.app, ["train", "--dataset", "digits", "--fusion", "late", "--recipe",
+                                           late_with_modality_dropout, "--out", str(out), *extra])
+        return run, out
+
+    for extra, dropout in (((), 0.5), (("--balance", "pmr"), 0.0)):
+        run, out = train(*extra)
+        assert run.exit_code == 0, run.output
+        assert json.loads((out / "result.json").read_text())["train_config"]["modality_dropout"] == dropout
+    # a dropout the command gives is not the recipe's: with a method it is refused, as without a recipe
+    run, _ = train("--balance", "pmr", "--modality-dropout", "0.3")
+    assert isinstance(run.exception, ConfigError) and "--balance pmr and --modality-dropout 0.3" in str(run.exception)
+    results = digits_bench(tmp_path / "bench", late_with_modality_dropout, "--fusions", "late", "--balance", "none,pmr")
+    assert trained_with(results, "modality_dropout") == {"unimodal:top": 0.0, "unimodal:bottom": 0.0, "late": 0.5,
+                                                         "late+pmr": 0.0}
+    assert results["skipped"] == {}
+
+
+def test_the_kept_avmnist_zoo_trained_every_fusion_with_avmnist_s_recipe():
+    """The zoo table in docs/benchmarks.md merges the runs kept in benchmarks/results: a change of
+    AV-MNIST's recipe that leaves them behind (the docs mixing recipes) fails here."""
+    from pathlib import Path
+
+    from polymodal.bench import parse_fusions
+    from polymodal.training.recipes import DATASET_RECIPES
+
+    recipe = DATASET_RECIPES["avmnist"]
+    kept = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / f"avmnist-zoo-{recipe}"
+    seeds_of: dict[str, set[str]] = {}
+    for file in sorted(kept.glob("*.json")):
+        for method, by_seed in json.loads(file.read_text())["runs"].items():
+            for seed, result in by_seed.items():
+                if result["fusion"] != "unimodal":
+                    assert describe_recipe(result["train_config"], result["model_config"]) == recipe, (file.name, method)
+                    assert not seeds_of.get(method, set()) & {seed}, f"{method} seed {seed} kept twice"
+                    seeds_of.setdefault(method, set()).add(seed)
+    assert seeds_of == {m: {"0", "1", "2"} for m in parse_fusions("all")}  # the bench's fusions, 3 seeds each

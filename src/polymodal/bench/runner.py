@@ -19,6 +19,7 @@ from polymodal.models.build import BEFORE_RECIPE_FIELDS, ModelConfig
 from polymodal.robustness.corrupt import augment_of_subset, check_modalities
 from polymodal.training.config import BEFORE_TRAIN_FIELDS
 from polymodal.training.pipeline import TrainConfig, fit
+from polymodal.training.recipes import fusion_train_under_balance
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,9 @@ def run_bench(
             ``train_config.balance_options``).
         fusion_train: ``{fusion: {TrainConfig field: value}}``: a fusion's own training settings
             over ``train_config`` (a recipe's, :func:`~polymodal.training.recipes.fusion_train_for`).
+            A balancing method replaces a fusion's own modality dropout
+            (:func:`~polymodal.training.recipes.fusion_train_under_balance`): its joint runs
+            train with it, its balanced runs without.
 
     Returns:
         ``{"settings", "seeds", "runs": {method: {seed: fit result}}, "methods": {method: summary},
@@ -276,7 +280,8 @@ def run_bench(
                                              fusion_options=dict(per_model.get(method.fusion, {})))
             try:
                 model = build_model(config)  # a fusion that cannot exist at these sizes is reported, not fatal
-                own = replace(train_config, **fusion_train.get(method.fusion, {}))
+                own = replace(train_config, **fusion_train_under_balance(fusion_train.get(method.fusion, {}),
+                                                                         method.balance))
                 method_config = replace(own, seed=seed, balance=method.balance,
                                         balance_options=balance_options_for(balance_options, method.balance, balances),
                                         augment=augment_of_subset(own.augment, dataset, data.modalities))
